@@ -1,0 +1,82 @@
+import pytest
+
+from triage.decision import DecisionConfig, decide
+from triage.model import NO_PROCEDURE, HeadOutput
+from triage.rules import RuleHit
+
+CONFIG = DecisionConfig()
+
+
+def model(crime, procedure, chat, urgent=0.1, procedures=None):
+    return HeadOutput(label={"crime_tip": crime, "procedure": procedure, "chat": chat}, urgent=urgent,
+                      procedure=procedures or {NO_PROCEDURE: 1.0})
+
+
+def hit(rule_id, label, weight=2.0, urgent=False, procedure_id=None):
+    return RuleHit(rule_id, label, "x", (0, 1), weight, urgent, None, procedure_id)
+
+
+@pytest.mark.parametrize("probs, hits, label, review", [
+    # clear cases follow the model
+    ((0.9, 0.05, 0.05), [], "crime_tip", False),
+    ((0.05, 0.9, 0.05), [], "procedure", False),
+    ((0.05, 0.05, 0.9), [], "chat", False),
+    # safety bias: a crime tip at 0.30+ wins even when chat scores higher, and goes to review
+    ((0.35, 0.05, 0.60), [], "crime_tip", True),
+    # below the threshold chat stays chat
+    ((0.20, 0.05, 0.75), [], "chat", False),
+    # a crime rule lifts a borderline model score over the line
+    ((0.25, 0.05, 0.70), [hit("crime.theft", "crime_tip")], "crime_tip", False),
+    ((0.25, 0.05, 0.70), [], "chat", False),
+    # the same rule firing twice counts once
+    ((0.02, 0.08, 0.90), [hit("crime.x", "crime_tip", 1.0), hit("crime.x", "crime_tip", 1.0)], "chat", False),
+    # a chat rule can pull an unsure model to chat
+    ((0.10, 0.45, 0.45), [hit("chat.greeting", "chat", 1.5)], "chat", False),
+    # low confidence needs review
+    ((0.25, 0.40, 0.35), [], "procedure", True),
+])
+def test_decide_label_and_review(probs, hits, label, review):
+    decision = decide(model(*probs), hits, CONFIG)
+    assert decision.label == label
+    assert decision.needs_review is review
+    assert abs(sum(decision.scores.values()) - 1.0) < 1e-9
+    assert decision.confidence == decision.scores[label]
+
+
+def test_rule_evidence_is_capped():
+    many = [hit(f"crime.{i}", "crime_tip", 3.0) for i in range(10)]
+    capped = decide(model(0.001, 0.998, 0.001), many, CONFIG)
+    uncapped = decide(model(0.001, 0.998, 0.001), many, DecisionConfig(rule_evidence_cap=100))
+    assert capped.scores["crime_tip"] < uncapped.scores["crime_tip"]
+
+
+@pytest.mark.parametrize("urgent_prob, hits, expected", [
+    (0.9, [], True),
+    (0.1, [], False),
+    (0.3, [hit("urgent.danger", "crime_tip", urgent=True)], True),
+])
+def test_urgent_combines_head_and_urgency_rules(urgent_prob, hits, expected):
+    decision = decide(model(0.9, 0.05, 0.05, urgent=urgent_prob), hits, CONFIG)
+    assert decision.urgent is expected
+
+
+def test_urgent_only_for_crime_tips():
+    assert decide(model(0.05, 0.05, 0.9, urgent=0.99), [], CONFIG).urgent is False
+
+
+def test_procedure_id_from_head_and_rules():
+    probs = {NO_PROCEDURE: 0.2, "tach_ho": 0.35, "dang_ky_thuong_tru": 0.45}
+    assert decide(model(0.05, 0.9, 0.05, procedures=probs), [], CONFIG).procedure_id == "dang_ky_thuong_tru"
+    rule = hit("procedure.tach_ho", "procedure", 2.5, procedure_id="tach_ho")
+    assert decide(model(0.05, 0.9, 0.05, procedures=probs), [rule], CONFIG).procedure_id == "tach_ho"
+
+
+def test_procedure_id_null_when_general_or_not_a_procedure():
+    assert decide(model(0.05, 0.9, 0.05, procedures={NO_PROCEDURE: 0.9, "tach_ho": 0.1}), [], CONFIG).procedure_id is None
+    assert decide(model(0.9, 0.05, 0.05, procedures={"tach_ho": 1.0}), [], CONFIG).procedure_id is None
+
+
+def test_bundled_decision_config_loads():
+    config = DecisionConfig.load()
+    assert 0 < config.crime_tip_threshold < 0.5
+    assert config.version

@@ -1,0 +1,144 @@
+"""The `Triage` engine: one object holding config and model, classifying one message at a time."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from triage.decision import Decision, DecisionConfig, decide
+from triage.entities import find_entities
+from triage.errors import ModelError
+from triage.features import featurize
+from triage.model import HeadOutput, LinearScorer, load_model
+from triage.procedures import ProcedureCatalog
+from triage.result import TriageResult
+from triage.routing import CommuneDirectory, route
+from triage.rules import RuleSet
+from triage.text import DEFAULT_MAX_CHARS, TextNormalizer
+
+ACTIVE_FILE = "ACTIVE"
+
+
+def default_models_dir() -> Path:
+    """The models root: $TRIAGE_MODELS_DIR, else `models/` beside the `triage` package."""
+    env = os.environ.get("TRIAGE_MODELS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "models"
+
+
+def resolve_model_dir(path: Path | None = None) -> Path:
+    """A model folder: `path` itself if it holds a model, else the one named in its ACTIVE file."""
+    root = Path(path) if path else default_models_dir()
+    if (root / "metadata.json").exists():
+        return root
+    pointer = root / ACTIVE_FILE
+    if not pointer.exists():
+        raise ModelError(f"{root}: no model here and no {ACTIVE_FILE} pointer; "
+                         "train one with `triage train` or pass a model folder.")
+    version = pointer.read_text(encoding="utf-8").strip()
+    folder = root / version
+    if not folder.is_dir():
+        raise ModelError(f"{pointer} names {version!r}, but {folder} does not exist")
+    return folder
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything computed for one message before routing (used by evaluation and baselines)."""
+
+    model: HeadOutput
+    hits: list
+    decision: Decision
+
+
+class Triage:
+    """Classifies messages: normalize, match rules, score the model, decide, find entities, route."""
+
+    def __init__(self, normalizer: TextNormalizer, rules: RuleSet, scorer: LinearScorer,
+                 metadata: dict[str, Any], decision_config: DecisionConfig,
+                 communes: CommuneDirectory, catalog: ProcedureCatalog) -> None:
+        self.normalizer = normalizer
+        self.rules = rules
+        self.scorer = scorer
+        self.metadata = metadata
+        self.decision_config = decision_config
+        self.communes = communes
+        self.catalog = catalog
+
+    @property
+    def model_version(self) -> str:
+        return str(self.metadata.get("version", "unknown"))
+
+    @classmethod
+    def load(cls, model_dir: Path | str | None = None, *, rules_path: Path | None = None,
+             communes_dir: Path | None = None, default_commune: str = "dai_hong",
+             max_chars: int = DEFAULT_MAX_CHARS) -> Triage:
+        """Load config files and the active (or given) model; warms the tokenizer up once."""
+        normalizer = TextNormalizer(max_chars=max_chars)
+        scorer, metadata = load_model(resolve_model_dir(Path(model_dir) if model_dir else None))
+        return cls(normalizer, RuleSet.load(rules_path, normalizer), scorer, metadata,
+                   DecisionConfig.load(), CommuneDirectory.load(communes_dir, default_commune, normalizer),
+                   ProcedureCatalog.load())
+
+    def with_model(self, model_dir: Path) -> Triage:
+        """A copy of this engine using another model folder (config stays shared)."""
+        scorer, metadata = load_model(model_dir)
+        return Triage(self.normalizer, self.rules, scorer, metadata, self.decision_config,
+                      self.communes, self.catalog)
+
+    def analyze(self, text: str) -> tuple[Any, Analysis]:
+        """Normalize, apply rules and model, and decide (no routing)."""
+        message = self.normalizer.normalize(text)
+        hits = self.rules.apply(message)
+        model = self.scorer.predict(featurize(message))
+        return message, Analysis(model, hits, decide(model, hits, self.decision_config))
+
+    def classify(self, text: str, commune: str | None = None) -> TriageResult:
+        """Classify one message and route it for `commune` (default commune when None)."""
+        community = self.communes.get(commune)
+        message, analysis = self.analyze(text)
+        decision = analysis.decision
+        entities = find_entities(message, community.hamlet_index)
+        hamlet_ids = [entity.value for entity in entities if entity.kind == "hamlet"]
+        routed = route(decision.label, decision.urgent, decision.procedure_id, decision.needs_review,
+                       hamlet_ids, community, self.catalog)
+        return TriageResult(
+            label=decision.label, confidence=decision.confidence, scores=decision.scores,
+            urgent=decision.urgent, procedure_id=decision.procedure_id,
+            needs_review=decision.needs_review, reasons=_reasons(analysis, message.truncated),
+            entities=tuple(entities), route=routed, model_version=self.model_version,
+            rules_version=self.rules.version)
+
+    def timed_stages(self, text: str) -> dict[str, float]:
+        """Seconds spent in each stage for one message (for the benchmark's time split)."""
+        clock = time.perf_counter
+        t0 = clock()
+        message = self.normalizer.normalize(text)
+        t1 = clock()
+        hits = self.rules.apply(message)
+        t2 = clock()
+        model = self.scorer.predict(featurize(message))
+        t3 = clock()
+        decision = decide(model, hits, self.decision_config)
+        community = self.communes.get(None)
+        entities = find_entities(message, community.hamlet_index)
+        route(decision.label, decision.urgent, decision.procedure_id, decision.needs_review,
+              [e.value for e in entities if e.kind == "hamlet"], community, self.catalog)
+        t4 = clock()
+        return {"normalize+tokenize": t1 - t0, "rules": t2 - t1, "model": t3 - t2,
+                "decide+entities+route": t4 - t3}
+
+
+def _reasons(analysis: Analysis, truncated: bool) -> tuple[dict[str, Any], ...]:
+    reasons: list[dict[str, Any]] = [{"kind": "rule", **hit.to_dict()} for hit in analysis.hits]
+    model = analysis.model
+    reasons.append({"kind": "model", "scores": {k: round(v, 4) for k, v in model.label.items()},
+                    "urgent_probability": round(model.urgent, 4)})
+    if analysis.decision.safety_bias:
+        reasons.append({"kind": "safety_bias",
+                        "message": "Chọn tin báo tội phạm vì điểm đủ ngưỡng an toàn; cần cán bộ xem lại."})
+    if truncated:
+        reasons.append({"kind": "truncated", "message": "Tin nhắn quá dài, chỉ phân tích phần đầu."})
+    return tuple(reasons)

@@ -1,0 +1,87 @@
+"""Training a model version: featurize, fit, export, evaluate on dev, write the model folder."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from triage.datasets import data_hash, read_labeled
+from triage.decision import DecisionConfig
+from triage.engine import ACTIVE_FILE, Triage
+from triage.evaluation import EvaluationReport, engine_predictor, evaluate
+from triage.features import featurize
+from triage.model import LinearScorer, fit_pipelines, save_model
+from triage.procedures import ProcedureCatalog
+from triage.routing import CommuneDirectory
+from triage.rules import RuleSet
+from triage.text import TextNormalizer
+
+DEFAULT_SEED = 13
+
+
+@dataclass
+class TrainingOutcome:
+    """What `train_model` produced."""
+
+    folder: Path
+    metadata: dict
+    dev_report: EvaluationReport
+    seconds: float
+
+
+def train_model(train: pd.DataFrame, dev_path: Path, models_dir: Path, *, seed: int = DEFAULT_SEED,
+                version: str | None = None, activate: bool = True,
+                progress: Callable[[str, int, int], None] | None = None) -> TrainingOutcome:
+    """Train on `train`, evaluate on the dev CSV, and write `models_dir/<version>/`.
+
+    `progress(stage, done, total)` is called as rows are processed.
+    """
+    started = time.perf_counter()
+    normalizer = TextNormalizer()
+    features = []
+    for i, text in enumerate(train["text"], start=1):
+        features.append(featurize(normalizer.normalize(text)))
+        if progress and (i % 250 == 0 or i == len(train)):
+            progress("featurize", i, len(train))
+    if progress:
+        progress("fit", 0, 1)
+    pipelines = fit_pipelines(features, list(train["label"]), list(train["urgent"]),
+                              list(train["procedure_id"]), seed=seed)
+    scorer = LinearScorer.from_pipelines(pipelines)
+    if progress:
+        progress("fit", 1, 1)
+    digest = data_hash(train)
+    version = version or f"{datetime.now(timezone.utc):%Y%m%d}-{digest[:8]}"
+    engine = Triage(normalizer, RuleSet.load(normalizer=normalizer), scorer, {"version": version},
+                    DecisionConfig.load(), CommuneDirectory.load(normalizer=normalizer),
+                    ProcedureCatalog.load())
+    dev = read_labeled(dev_path)
+    report = evaluate(engine_predictor(engine), dev,
+                      progress=(lambda n: progress("dev", n, len(dev))) if progress else None)
+    seconds = time.perf_counter() - started
+    folder = models_dir / version
+    metadata = save_model(folder, scorer, {
+        "version": version, "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "seed": seed, "training_data_sha256": digest, "training_rows": len(train),
+        "label_counts": train["label"].value_counts().to_dict(), "features": len(scorer.vocabulary),
+        "dev_metrics": _headline(report), "training_seconds": round(seconds, 1)})
+    (folder / "metrics.json").write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n",
+                                         encoding="utf-8")
+    if activate:
+        (models_dir / ACTIVE_FILE).write_text(version + "\n", encoding="utf-8")
+    return TrainingOutcome(folder, metadata, report, seconds)
+
+
+def _headline(report: EvaluationReport) -> dict[str, float | None]:
+    return {"macro_f1": round(report.macro_f1, 4), "accuracy": round(report.accuracy, 4),
+            "crime_tip_recall": round(report.per_class["crime_tip"]["recall"], 4),
+            "crime_tip_precision": round(report.per_class["crime_tip"]["precision"], 4),
+            "urgent_recall": None if report.urgent_recall is None else round(report.urgent_recall, 4),
+            "procedure_id_accuracy": None if report.procedure_id_accuracy is None
+            else round(report.procedure_id_accuracy, 4)}
