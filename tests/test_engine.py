@@ -1,0 +1,73 @@
+"""End-to-end behaviour of the bundled engine (real model, real rules, real config)."""
+
+import pytest
+
+CONTRACT = {"label", "confidence", "scores", "urgent", "procedure_id", "needs_review", "reasons",
+            "entities", "route", "model_version", "rules_version"}
+
+
+def test_result_dict_follows_the_contract(engine):
+    result = engine.classify("nhà tôi ở thôn Hà Nha bị trộm xe máy, sđt 0905123456").to_dict()
+    assert set(result) == CONTRACT
+    assert set(result["scores"]) == {"crime_tip", "procedure", "chat"}
+    assert set(result["route"]) == {"action", "queue", "priority", "notify", "reply", "procedure"}
+    assert result["model_version"] == engine.model_version
+    assert result["rules_version"] == engine.rules.version
+
+
+@pytest.mark.parametrize("text, label", [
+    ("Nhà tôi bị trộm mất xe máy tối qua", "crime_tip"),
+    ("nha toi bi trom mat xe may toi qua", "crime_tip"),
+    ("bị trộm mất ví có cả căn cước, giờ làm lại thế nào", "crime_tip"),      # rule 1: safety first
+    ("em làm rơi mất căn cước, giờ làm lại thế nào ạ", "procedure"),           # rule 1: no crime
+    ("có người gọi xưng công an bảo tôi chuyển tiền, có phải lừa đảo không", "crime_tip"),  # rule 3
+    ("cho em xin số điện thoại trực ban", "chat"),                           # rule 4
+    ("làm cccd cho con 14 tuổi cần giấy tờ gì", "procedure"),
+    ("dạ em cảm ơn anh nhiều", "chat"),
+    ("👍", "chat"),
+])
+def test_labels_of_clear_messages(engine, text, label):
+    assert engine.classify(text).label == label
+
+
+def test_urgent_tip_is_flagged_and_routed_first(engine):
+    result = engine.classify("cứu với, thằng hàng xóm say rượu đang cầm dao đòi chém vợ nó")
+    assert result.label == "crime_tip" and result.urgent
+    assert result.route.priority == "urgent" and "113" in result.route.reply
+
+
+def test_procedure_gets_id_and_card(engine):
+    result = engine.classify("con trai tôi lấy vợ rồi muốn tách hộ khẩu ra riêng thì làm thế nào")
+    assert (result.label, result.procedure_id) == ("procedure", "tach_ho")
+    assert result.route.procedure.id == "tach_ho"
+
+
+def test_reasons_show_rule_hits_with_spans_and_the_model(engine):
+    text = "Tối qua nhà em bị trộm con bò"
+    result = engine.classify(text)
+    rules = [r for r in result.reasons if r["kind"] == "rule"]
+    assert any(r["rule_id"] == "crime.theft" for r in rules)
+    for reason in rules:
+        assert text[reason["span"][0]:reason["span"][1]] == reason["matched"]
+    assert any(r["kind"] == "model" for r in result.reasons)
+
+
+def test_entities_hamlet_phone_plate_id(engine):
+    text = "thôn phu gia co xe 92E1-123.45 cua ong A, sdt 0912345678, cccd 049123456789"
+    kinds = {(e.kind, e.value) for e in engine.classify(text).entities}
+    assert ("hamlet", "phu_gia") in kinds
+    assert ("plate", "92E112345") in kinds
+    assert ("phone", "0912345678") in kinds
+    assert ("id_number", "049123456789") in kinds
+
+
+def test_hamlet_officer_is_notified(engine):
+    result = engine.classify("ở thôn Phú Gia có nhóm thanh niên đánh nhau")
+    officer = engine.communes.get(None).hamlets["phu_gia"].officer
+    assert officer.phone in {n["phone"] for n in result.route.notify}
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\u200f\u200f", "a" * 20000, "🙂" * 3000, "\x00\x00"])
+def test_odd_input_still_gets_a_result(engine, text):
+    result = engine.classify(text)
+    assert result.label in {"crime_tip", "procedure", "chat"}
