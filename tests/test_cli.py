@@ -54,7 +54,8 @@ def test_train_writes_a_loadable_model_version(tmp_path):
     rows = ["text,label,urgent,procedure_id"]
     for i in range(6):
         rows += [f"nhà số {i} bị trộm xe máy,crime_tip,0,", f"đang đánh nhau ở chợ số {i} cứu với,crime_tip,1,",
-                 f"tách hộ cho con thứ {i},procedure,0,tach_ho", f"làm căn cước cho bé {i} tuổi,procedure,0,cap_can_cuoc",
+                 f"tách hộ cho con thứ {i},procedure,0,tach_ho",
+                 f"làm căn cước cho bé {i} tuổi,procedure,0,cap_can_cuoc",
                  f"chào anh {i} nha,chat,0,", f"cảm ơn {i} lần,chat,0,"]
     data = tmp_path / "train.csv"
     data.write_text("\n".join(rows) + "\n", encoding="utf-8")

@@ -72,7 +72,8 @@ def test_procedure_id_from_head_and_rules():
 
 
 def test_procedure_id_null_when_general_or_not_a_procedure():
-    assert decide(model(0.05, 0.9, 0.05, procedures={NO_PROCEDURE: 0.9, "tach_ho": 0.1}), [], CONFIG).procedure_id is None
+    general = model(0.05, 0.9, 0.05, procedures={NO_PROCEDURE: 0.9, "tach_ho": 0.1})
+    assert decide(general, [], CONFIG).procedure_id is None
     assert decide(model(0.9, 0.05, 0.05, procedures={"tach_ho": 1.0}), [], CONFIG).procedure_id is None
 
 

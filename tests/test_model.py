@@ -5,7 +5,8 @@ import pytest
 
 from triage.errors import ModelError
 from triage.features import featurize
-from triage.model import LinearScorer, fit_pipelines, load_model, read_metadata, save_model
+from triage.model import LinearScorer, load_model, read_metadata, save_model
+from triage.training import fit_pipelines
 
 TEXTS = [
     ("nhà tôi bị trộm xe máy", "crime_tip", 0, ""),

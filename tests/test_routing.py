@@ -91,7 +91,8 @@ def test_unknown_commune_names_the_known_ones(communes):
     (lambda d: d.pop("duty_phone"), "missing 'duty_phone'"),
 ])
 def test_malformed_commune_config_is_refused(tmp_path, normalizer, change, message):
-    raw = yaml.safe_load((resources.files("triage") / "data" / "communes" / "dai_hong.yaml").read_text(encoding="utf-8"))
+    bundled = resources.files("triage") / "data" / "communes" / "dai_hong.yaml"
+    raw = yaml.safe_load(bundled.read_text(encoding="utf-8"))
     change(raw)
     (tmp_path / "x.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigError, match=message):

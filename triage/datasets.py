@@ -16,6 +16,7 @@ from triage.text import strip_accents
 from triage.variants import make_variants
 
 COLUMNS = ["text", "label", "urgent", "procedure_id", "source", "style"]
+_VARIANT_STYLE = {"accent_free": "unaccented", "teencode": "teencode"}
 
 
 def read_labeled(path: Path, label_column: str | None = None) -> pd.DataFrame:
@@ -71,8 +72,8 @@ def build_training_set(handwritten: list[Path], dev: Path, seed: int = 13,
     frames = [read_labeled(path) for path in sorted(handwritten)]
     base = pd.concat(frames, ignore_index=True)
     dev_keys = {text_key(t) for t in read_labeled(dev)["text"]}
-    base = base[~base["text"].map(text_key).isin(dev_keys)]
-    base = base.drop_duplicates(subset="text").reset_index(drop=True)
+    keys = base["text"].map(text_key)
+    base = base[~keys.isin(dev_keys) & ~keys.duplicated()].reset_index(drop=True)
     rng = random.Random(seed)
     rows = []
     seen = set(base["text"].map(text_key))
@@ -84,7 +85,7 @@ def build_training_set(handwritten: list[Path], dev: Path, seed: int = 13,
             seen.add(key)
             rows.append({"text": variant, "label": row.label, "urgent": row.urgent,
                          "procedure_id": row.procedure_id, "source": f"variant:{kind}:{row.source}",
-                         "style": "unaccented" if kind == "accent_free" else "teencode" if kind == "teencode" else row.style})
+                         "style": _VARIANT_STYLE.get(kind, row.style)})
     out = pd.concat([base, pd.DataFrame(rows)], ignore_index=True)
     out["urgent"] = out["urgent"].astype(int)
     return out[COLUMNS]

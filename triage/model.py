@@ -1,11 +1,12 @@
 """The trained classifier: scikit-learn pipelines for training, a lean linear scorer for serving.
 
-Training fits three scikit-learn Pipelines (TF-IDF over `featurize` output + logistic
+Training (`triage.training`) fits three scikit-learn Pipelines (TF-IDF over `featurize` output + logistic
 regression) that share one vocabulary: the label head (crime_tip / procedure / chat), the urgent
 head (on crime tips) and the procedure-id head (on procedures). Serving does not call them: a
 Pipeline call costs about 1 ms of Python overhead by itself, more than the arithmetic. The fitted
 vocabulary, idf weights and coefficients are exported into `LinearScorer`, which computes the
-same probabilities (checked by a test) with one sparse gather and one small matrix product.
+same probabilities (checked by a test) with one sparse gather and one small matrix product, and
+serving never imports scikit-learn (about 2 s of start-up).
 
 A model folder holds `model.joblib` (plain dicts and numpy arrays, no pickled classes) and
 `metadata.json` (version, creation time, training-data hash, library versions, label set,
@@ -19,20 +20,15 @@ import json
 import math
 import platform
 from dataclasses import dataclass
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
 import joblib
 import numpy as np
-import sklearn
-import underthesea
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
 
 from triage.errors import ModelError
-from triage.features import FEATURES_VERSION, identity
+from triage.features import FEATURES_VERSION
 from triage.labels import LABELS
 from triage.procedures import PROCEDURE_IDS
 
@@ -104,7 +100,7 @@ class LinearScorer:
                 "intercepts": self.intercepts, "classes": self.classes}
 
     @classmethod
-    def from_pipelines(cls, pipelines: dict[str, Pipeline]) -> LinearScorer:
+    def from_pipelines(cls, pipelines: dict[str, Any]) -> LinearScorer:
         """Export fitted head pipelines (sharing one vectorizer) into a scorer."""
         vectorizer = pipelines["label"].named_steps["tfidf"].estimator
         columns, intercepts, classes = [], [], {}
@@ -118,35 +114,6 @@ class LinearScorer:
                    np.concatenate(intercepts), classes)
 
 
-def make_vectorizer() -> TfidfVectorizer:
-    """The TF-IDF step shared by every head (its input is `featurize` output)."""
-    return TfidfVectorizer(analyzer=identity, lowercase=False, sublinear_tf=True, min_df=2,
-                           dtype=np.float64)
-
-
-def make_head(seed: int, c: float) -> LogisticRegression:
-    """A logistic-regression head (deterministic: lbfgs with a fixed seed)."""
-    return LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
-
-
-def fit_pipelines(features: list[list[str]], labels: list[str], urgent: list[int],
-                  procedure_ids: list[str], seed: int = 13, c: float = 8.0) -> dict[str, Pipeline]:
-    """Fit one scikit-learn Pipeline per head; all share one TF-IDF fitted on every row."""
-    vectorizer = FrozenEstimator(make_vectorizer().fit(features))
-    crime = [i for i, label in enumerate(labels) if label == "crime_tip"]
-    procedure = [i for i, label in enumerate(labels) if label == "procedure"]
-    targets = {
-        "label": (range(len(labels)), labels),
-        "urgent": (crime, [urgent[i] for i in crime]),
-        "procedure": (procedure, [procedure_ids[i] or NO_PROCEDURE for i in procedure]),
-    }
-    pipelines: dict[str, Pipeline] = {}
-    for head, (rows, y) in targets.items():
-        pipeline = Pipeline([("tfidf", vectorizer), ("clf", make_head(seed, c))])
-        pipelines[head] = pipeline.fit([features[i] for i in rows], y)
-    return pipelines
-
-
 def file_sha256(path: Path) -> str:
     """Hex sha256 of a file."""
     digest = hashlib.sha256()
@@ -158,8 +125,8 @@ def file_sha256(path: Path) -> str:
 
 def library_versions() -> dict[str, str]:
     """Versions recorded beside a model."""
-    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
-            "numpy": np.__version__, "underthesea": underthesea.__version__}
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            **{name: installed_version(name) for name in ("scikit-learn", "underthesea", "triage")}}
 
 
 def save_model(folder: Path, scorer: LinearScorer, metadata: dict[str, Any]) -> dict[str, Any]:

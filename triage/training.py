@@ -6,17 +6,22 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
 
 from triage.datasets import data_hash, read_labeled
 from triage.decision import DecisionConfig
 from triage.engine import ACTIVE_FILE, Triage
 from triage.evaluation import EvaluationReport, engine_predictor, evaluate
-from triage.features import featurize
-from triage.model import LinearScorer, fit_pipelines, save_model
+from triage.features import featurize, identity
+from triage.model import NO_PROCEDURE, LinearScorer, save_model
 from triage.procedures import ProcedureCatalog
 from triage.routing import CommuneDirectory
 from triage.rules import RuleSet
@@ -57,7 +62,7 @@ def train_model(train: pd.DataFrame, dev_path: Path, models_dir: Path, *, seed: 
     if progress:
         progress("fit", 1, 1)
     digest = data_hash(train)
-    version = version or f"{datetime.now(timezone.utc):%Y%m%d}-{digest[:8]}"
+    version = version or f"{datetime.now(UTC):%Y%m%d}-{digest[:8]}"
     engine = Triage(normalizer, RuleSet.load(normalizer=normalizer), scorer, {"version": version},
                     DecisionConfig.load(), CommuneDirectory.load(normalizer=normalizer),
                     ProcedureCatalog.load())
@@ -67,7 +72,7 @@ def train_model(train: pd.DataFrame, dev_path: Path, models_dir: Path, *, seed: 
     seconds = time.perf_counter() - started
     folder = models_dir / version
     metadata = save_model(folder, scorer, {
-        "version": version, "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "version": version, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seed": seed, "training_data_sha256": digest, "training_rows": len(train),
         "label_counts": train["label"].value_counts().to_dict(), "features": len(scorer.vocabulary),
         "dev_metrics": _headline(report), "training_seconds": round(seconds, 1)})
@@ -76,6 +81,35 @@ def train_model(train: pd.DataFrame, dev_path: Path, models_dir: Path, *, seed: 
     if activate:
         (models_dir / ACTIVE_FILE).write_text(version + "\n", encoding="utf-8")
     return TrainingOutcome(folder, metadata, report, seconds)
+
+
+def make_vectorizer() -> TfidfVectorizer:
+    """The TF-IDF step shared by every head (its input is `featurize` output)."""
+    return TfidfVectorizer(analyzer=identity, lowercase=False, sublinear_tf=True, min_df=2,
+                           dtype=np.float64)
+
+
+def make_head(seed: int, c: float) -> LogisticRegression:
+    """A logistic-regression head (deterministic: lbfgs with a fixed seed)."""
+    return LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
+
+
+def fit_pipelines(features: list[list[str]], labels: list[str], urgent: list[int],
+                  procedure_ids: list[str], seed: int = 13, c: float = 8.0) -> dict[str, Pipeline]:
+    """Fit one scikit-learn Pipeline per head; all share one TF-IDF fitted on every row."""
+    vectorizer = FrozenEstimator(make_vectorizer().fit(features))
+    crime = [i for i, label in enumerate(labels) if label == "crime_tip"]
+    procedure = [i for i, label in enumerate(labels) if label == "procedure"]
+    targets = {
+        "label": (range(len(labels)), labels),
+        "urgent": (crime, [urgent[i] for i in crime]),
+        "procedure": (procedure, [procedure_ids[i] or NO_PROCEDURE for i in procedure]),
+    }
+    pipelines: dict[str, Pipeline] = {}
+    for head, (rows, y) in targets.items():
+        pipeline = Pipeline([("tfidf", vectorizer), ("clf", make_head(seed, c))])
+        pipelines[head] = pipeline.fit([features[i] for i in rows], y)
+    return pipelines
 
 
 def _headline(report: EvaluationReport) -> dict[str, float | None]:

@@ -57,7 +57,8 @@ def teencode(text: str, rng: random.Random) -> str:
     """The message with common abbreviations, lower-case, little punctuation."""
     out = text
     for pattern, choices in _PATTERNS:
-        out = pattern.sub(lambda _m: rng.choice(choices) if rng.random() < 0.8 else _m.group(0), out)
+        out = pattern.sub(lambda match, options=choices: rng.choice(options) if rng.random() < 0.8
+                          else match.group(0), out)
     out = out.lower()
     if rng.random() < 0.5:
         out = re.sub(r"[.,!?;:]+", " ", out)

@@ -18,7 +18,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service import create_app
-from service.tokens import create_token
+from service.cli import main
+from tests.service.helpers import AuthActions
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -85,22 +86,6 @@ def client(app) -> FlaskClient:
     return app.test_client()
 
 
-class AuthActions:
-    """Tokens for each role, created on first use in the app's database."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.tokens: dict[str, str] = {}
-
-    def token(self, role: str = "bot") -> str:
-        if role not in self.tokens:
-            self.tokens[role] = create_token(self.app.extensions["triage.db"], f"test-{role}", role)
-        return self.tokens[role]
-
-    def headers(self, role: str = "bot") -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(role)}"}
-
-
 @pytest.fixture
 def auth(app) -> AuthActions:
     return AuthActions(app)
@@ -109,8 +94,6 @@ def auth(app) -> AuthActions:
 @pytest.fixture
 def runner(tmp_path, database_url) -> Callable[..., Result]:
     """Invoke the `triage` command line against the test database and instance folder."""
-    from service.cli import main  # noqa: PLC0415 - registers the service commands on the group
-
     env = {"TRIAGE_DATABASE_URL": database_url, "TRIAGE_INSTANCE_PATH": str(tmp_path / "instance")}
 
     def invoke(*args: str) -> Result:
