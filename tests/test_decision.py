@@ -4,7 +4,9 @@ from triage.decision import DecisionConfig, decide
 from triage.model import NO_PROCEDURE, HeadOutput
 from triage.rules import RuleHit
 
-CONFIG = DecisionConfig()
+# The table below is written for these thresholds (not the shipped ones, which may be retuned).
+CONFIG = DecisionConfig(crime_tip_threshold=0.30, review_below=0.65, rule_evidence_cap=4.0,
+                        urgent_threshold=0.5, urgent_rule_boost=1.5, procedure_id_threshold=0.3)
 
 
 def model(crime, procedure, chat, urgent=0.1, procedures=None):
@@ -32,6 +34,10 @@ def hit(rule_id, label, weight=2.0, urgent=False, procedure_id=None):
     ((0.02, 0.08, 0.90), [hit("crime.x", "crime_tip", 1.0), hit("crime.x", "crime_tip", 1.0)], "chat", False),
     # a chat rule can pull an unsure model to chat
     ((0.10, 0.45, 0.45), [hit("chat.greeting", "chat", 1.5)], "chat", False),
+    # safety first: procedure rules add nothing once a crime rule fired
+    ((0.24, 0.74, 0.02), [hit("crime.theft", "crime_tip"), hit("procedure.cap_can_cuoc", "procedure")],
+     "crime_tip", False),
+    ((0.24, 0.74, 0.02), [hit("procedure.cap_can_cuoc", "procedure")], "procedure", False),
     # low confidence needs review
     ((0.25, 0.40, 0.35), [], "procedure", True),
 ])

@@ -67,8 +67,8 @@ def data_hash(frame: pd.DataFrame) -> str:
 
 
 def build_training_set(handwritten: list[Path], dev: Path, seed: int = 13,
-                       variants_per_row: int = 2) -> pd.DataFrame:
-    """Hand-written rows plus generated variants, without any row whose key is in the dev set."""
+                       variants_per_row: int = 3) -> pd.DataFrame:
+    """Hand-written rows plus up to `variants_per_row` variants each, none repeating a dev row."""
     frames = [read_labeled(path) for path in sorted(handwritten)]
     base = pd.concat(frames, ignore_index=True)
     dev_keys = {text_key(t) for t in read_labeled(dev)["text"]}

@@ -21,11 +21,11 @@ _EPS = 1e-6
 class DecisionConfig:
     """Thresholds of the decision, from decision.yaml."""
 
-    crime_tip_threshold: float = 0.30
+    crime_tip_threshold: float = 0.40
     review_below: float = 0.65
-    rule_evidence_cap: float = 4.0
-    urgent_threshold: float = 0.5
-    urgent_rule_boost: float = 1.5
+    rule_evidence_cap: float = 2.0
+    urgent_threshold: float = 0.4
+    urgent_rule_boost: float = 1.0
     procedure_id_threshold: float = 0.3
     version: str = "default"
 
@@ -68,6 +68,10 @@ def decide(model: HeadOutput, hits: list[RuleHit], config: DecisionConfig) -> De
     evidence = dict.fromkeys(LABELS, 0.0)
     for hit in fired:
         evidence[hit.label] += hit.weight
+    if evidence["crime_tip"] > 0:
+        # Safety first (LABELING.md rule 1): a reported incident is not outvoted by the
+        # paperwork it mentions ("bị trộm ví có căn cước, giờ làm lại thế nào").
+        evidence["procedure"] = 0.0
     logits = {label: math.log(model.label[label] + _EPS) + min(evidence[label], config.rule_evidence_cap)
               for label in LABELS}
     scores = _softmax(logits)

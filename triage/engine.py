@@ -16,8 +16,8 @@ from triage.model import HeadOutput, LinearScorer, load_model
 from triage.procedures import ProcedureCatalog
 from triage.result import TriageResult
 from triage.routing import CommuneDirectory, route
-from triage.rules import RuleSet
-from triage.text import DEFAULT_MAX_CHARS, TextNormalizer
+from triage.rules import RuleHit, RuleSet
+from triage.text import DEFAULT_MAX_CHARS, NormalizedText, TextNormalizer
 
 ACTIVE_FILE = "ACTIVE"
 
@@ -49,7 +49,7 @@ class Analysis:
     """Everything computed for one message before routing (used by evaluation and baselines)."""
 
     model: HeadOutput
-    hits: list
+    hits: list[RuleHit]
     decision: Decision
 
 
@@ -88,31 +88,8 @@ class Triage:
         return Triage(self.normalizer, self.rules, scorer, metadata, self.decision_config,
                       self.communes, self.catalog)
 
-    def analyze(self, text: str) -> tuple[Any, Analysis]:
-        """Normalize, apply rules and model, and decide (no routing)."""
-        message = self.normalizer.normalize(text)
-        hits = self.rules.apply(message)
-        model = self.scorer.predict(featurize(message))
-        return message, Analysis(model, hits, decide(model, hits, self.decision_config))
-
-    def classify(self, text: str, commune: str | None = None) -> TriageResult:
-        """Classify one message and route it for `commune` (default commune when None)."""
-        community = self.communes.get(commune)
-        message, analysis = self.analyze(text)
-        decision = analysis.decision
-        entities = find_entities(message, community.hamlet_index)
-        hamlet_ids = [entity.value for entity in entities if entity.kind == "hamlet"]
-        routed = route(decision.label, decision.urgent, decision.procedure_id, decision.needs_review,
-                       hamlet_ids, community, self.catalog)
-        return TriageResult(
-            label=decision.label, confidence=decision.confidence, scores=decision.scores,
-            urgent=decision.urgent, procedure_id=decision.procedure_id,
-            needs_review=decision.needs_review, reasons=_reasons(analysis, message.truncated),
-            entities=tuple(entities), route=routed, model_version=self.model_version,
-            rules_version=self.rules.version)
-
-    def timed_stages(self, text: str) -> dict[str, float]:
-        """Seconds spent in each stage for one message (for the benchmark's time split)."""
+    def analyze(self, text: str, timings: dict[str, float] | None = None) -> tuple[NormalizedText, Analysis]:
+        """Normalize, apply rules and model, and decide (no entities, no routing)."""
         clock = time.perf_counter
         t0 = clock()
         message = self.normalizer.normalize(text)
@@ -122,13 +99,39 @@ class Triage:
         model = self.scorer.predict(featurize(message))
         t3 = clock()
         decision = decide(model, hits, self.decision_config)
-        community = self.communes.get(None)
+        if timings is not None:
+            _add(timings, ("normalize+tokenize", t1 - t0), ("rules", t2 - t1), ("features+model", t3 - t2),
+                 ("decide", clock() - t3))
+        return message, Analysis(model, hits, decision)
+
+    def classify(self, text: str, commune: str | None = None,
+                 timings: dict[str, float] | None = None) -> TriageResult:
+        """Classify one message and route it for `commune` (default commune when None).
+
+        When `timings` is given, the seconds spent in each stage are added to it (benchmarks).
+        """
+        community = self.communes.get(commune)
+        message, analysis = self.analyze(text, timings)
+        start = time.perf_counter()
+        decision = analysis.decision
         entities = find_entities(message, community.hamlet_index)
-        route(decision.label, decision.urgent, decision.procedure_id, decision.needs_review,
-              [e.value for e in entities if e.kind == "hamlet"], community, self.catalog)
-        t4 = clock()
-        return {"normalize+tokenize": t1 - t0, "rules": t2 - t1, "model": t3 - t2,
-                "decide+entities+route": t4 - t3}
+        hamlet_ids = [entity.value for entity in entities if entity.kind == "hamlet"]
+        routed = route(decision.label, decision.urgent, decision.procedure_id, decision.needs_review,
+                       hamlet_ids, community, self.catalog)
+        result = TriageResult(
+            label=decision.label, confidence=decision.confidence, scores=decision.scores,
+            urgent=decision.urgent, procedure_id=decision.procedure_id,
+            needs_review=decision.needs_review, reasons=_reasons(analysis, message.truncated),
+            entities=tuple(entities), route=routed, model_version=self.model_version,
+            rules_version=self.rules.version)
+        if timings is not None:
+            _add(timings, ("entities+route+result", time.perf_counter() - start))
+        return result
+
+
+def _add(timings: dict[str, float], *stages: tuple[str, float]) -> None:
+    for stage, seconds in stages:
+        timings[stage] = timings.get(stage, 0.0) + seconds
 
 
 def _reasons(analysis: Analysis, truncated: bool) -> tuple[dict[str, Any], ...]:

@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import platform
+from collections import Counter
 from dataclasses import dataclass
 from importlib.metadata import version as installed_version
 from pathlib import Path
@@ -67,33 +68,27 @@ class LinearScorer:
 
     def predict(self, features: list[str]) -> HeadOutput:
         """Head probabilities for one message's features."""
-        counts: dict[int, int] = {}
-        lookup = self.vocabulary.get
-        for feature in features:
-            index = lookup(feature)
-            if index is not None:
-                counts[index] = counts.get(index, 0) + 1
-        logits = self.intercepts.copy()
+        counts = Counter(map(self.vocabulary.get, features))
+        counts.pop(None, None)
+        logits = self.intercepts
         if counts:
             indices = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
             tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
             values = (np.log(tf) + 1.0) * self.idf[indices]
-            values /= math.sqrt(float(values @ values))
-            logits += values @ self.weights[indices]
-        return HeadOutput(label=self._softmax("label", logits),
-                          urgent=self._binary("urgent", logits),
-                          procedure=self._softmax("procedure", logits))
+            logits = logits + (values @ self.weights[indices]) / math.sqrt(float(values @ values))
+        z = logits.tolist()  # the heads are tiny: plain Python beats numpy's per-call overhead
+        urgent_at = self._slices["urgent"][0]
+        return HeadOutput(label=self._softmax("label", z),
+                          urgent=1.0 / (1.0 + math.exp(-z[urgent_at])),
+                          procedure=self._softmax("procedure", z))
 
-    def _softmax(self, head: str, logits: np.ndarray) -> dict[str, float]:
+    def _softmax(self, head: str, logits: list[float]) -> dict[str, float]:
         start, end = self._slices[head]
         z = logits[start:end]
-        e = np.exp(z - z.max())
-        p = e / e.sum()
-        return dict(zip(self.classes[head], p.tolist()))
-
-    def _binary(self, head: str, logits: np.ndarray) -> float:
-        start, _ = self._slices[head]
-        return 1.0 / (1.0 + math.exp(-float(logits[start])))
+        top = max(z)
+        exp = [math.exp(v - top) for v in z]
+        total = sum(exp)
+        return {name: e / total for name, e in zip(self.classes[head], exp)}
 
     def to_state(self) -> dict[str, Any]:
         return {"vocabulary": self.vocabulary, "idf": self.idf, "weights": self.weights,
