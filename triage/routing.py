@@ -5,6 +5,7 @@ Contacts, hamlets, office hours and reply templates come from one YAML file per 
 
 from __future__ import annotations
 
+import functools
 import string
 from dataclasses import dataclass
 from importlib import resources
@@ -188,6 +189,7 @@ def _notify(role: str, name: str, phone: str, place: str) -> dict[str, str]:
     return {"role": role, "name": name, "phone": phone, "place": place}
 
 
+@functools.lru_cache(maxsize=64)
 def _card_text(card: ProcedureCard) -> str:
     documents = "\n".join(f"- {doc}" for doc in card.documents)
     return (f"Hồ sơ gồm:\n{documents}\nThời hạn giải quyết: {card.processing_time}\n"

@@ -1,4 +1,5 @@
-"""Fixtures for the HTTP service: `database_url` (SQLite and PostgreSQL), `app`, `client`, `runner`, `auth`.
+"""Fixtures for the HTTP service: `database_url` (SQLite and PostgreSQL), `app`, `client`, `runner`, `auth`,
+and `outage` to cut an app off its database.
 
 Each PostgreSQL test gets its own schema (dropped afterwards) in the `test` database, selected
 through the connection's search_path, so runs never see each other's rows.
@@ -16,14 +17,11 @@ import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine
 
 from service import create_app
 from service.cli import main
-from tests.service.helpers import AuthActions
-
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-REDIS_URL = "redis://127.0.0.1:6379/15"
+from tests.service.helpers import PG_SERVER, PG_URL, AuthActions
 
 
 @pytest.fixture(scope="session")
@@ -100,3 +98,19 @@ def runner(tmp_path, database_url) -> Callable[..., Result]:
         return CliRunner().invoke(main, list(args), env=env)
 
     return invoke
+
+
+@pytest.fixture
+def outage(app, database_url, tmp_path, monkeypatch) -> Callable[[bool], None]:
+    """Call to cut the app off its database (an unreachable URL of the same kind); again to restore."""
+    db = app.extensions["triage.db"]
+    unreachable = (f"sqlite:///{tmp_path}/gone/db.sqlite3" if database_url.startswith("sqlite")
+                   else "postgresql+psycopg://postgres@127.0.0.1:1/test")
+
+    def toggle(down: bool) -> None:
+        if down:
+            monkeypatch.setattr(db, "engine", create_engine(unreachable))
+        else:
+            monkeypatch.undo()
+
+    return toggle

@@ -13,6 +13,10 @@ from service.openapi import openapi_document
 from service.settings import defaults
 from service.tokens import create_token
 
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
 
 class AuthActions:
     """Tokens for each role, created on first use in the app's database."""

@@ -160,7 +160,7 @@ def test_json_with_charset_is_accepted(client, auth):
 def test_a_body_over_the_limit_is_413(make_app):
     app = make_app(MAX_CONTENT_LENGTH=1024)
     response = app.test_client().post("/v1/classify", json={"text": "trộm " * 400}, headers=AuthActions(app).headers())
-    assert_error(response, 413, "payload_too_large")
+    assert_error(response, 413, "payload_too_large", "limit of 1024 bytes")
 
 
 def test_the_default_body_limit_is_64_kb(client, auth):

@@ -1,0 +1,106 @@
+"""The worker's Triage engine and its hot reload when models/ACTIVE changes.
+
+A request checks the pointer's mtime at most every MODEL_RELOAD_SECONDS. When it names another
+folder, the new engine is built beside the old one and then swapped in by one assignment, so a
+request always uses one complete engine; a model that fails to load is logged and the old one
+stays in service until the pointer changes again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from service.errors import ApiError
+from triage import Triage
+from triage.engine import ACTIVE_FILE, default_models_dir, resolve_model_dir
+from triage.errors import ModelError
+
+log = logging.getLogger("triage.service")
+
+
+class Classifier:
+    """Holds the current engine; `engine()` returns it after a rate-limited reload check."""
+
+    def __init__(self, models_dir: Path, *, reload_seconds: float, loader: Callable[[Path], Triage],
+                 on_change: Callable[[str | None, str], None], engine: Triage | None = None) -> None:
+        self.models_dir = models_dir
+        self.reload_seconds = reload_seconds
+        self.loader = loader
+        self.on_change = on_change
+        self.current = engine
+        self.folder: Path | None = None
+        self.load_error: str | None = None
+        self._pointer_mtime: int | None = None
+        self._checked_at = -float("inf")
+        self._lock = threading.Lock()
+        if engine is not None:
+            self._pointer_mtime = self._mtime()
+            on_change(None, engine.model_version)
+
+    def engine(self) -> Triage:
+        """The engine to use for this request (503 when no model could be loaded)."""
+        if time.monotonic() - self._checked_at >= self.reload_seconds:
+            self.check()
+        if self.current is None:
+            raise ApiError(503, f"No model loaded ({self.load_error}); train one or fix models/ACTIVE.")
+        return self.current
+
+    def check(self) -> None:
+        """Load the model the pointer names if the pointer changed since the last check."""
+        with self._lock:
+            self._checked_at = time.monotonic()
+            mtime = self._mtime()
+            if self.current is not None and mtime == self._pointer_mtime:
+                return
+            self._pointer_mtime = mtime
+            try:
+                folder = resolve_model_dir(self.models_dir)
+                if self.current is not None and folder == self.folder:
+                    return
+                engine = self._build(folder)
+            except ModelError as error:
+                self.load_error = str(error)
+                log.error("model load failed; keeping %s: %s",
+                          self.current.model_version if self.current else "no model", error)
+                return
+            old = self.current.model_version if self.current else None
+            self.current, self.folder, self.load_error = engine, folder, None
+            self.on_change(old, engine.model_version)
+            log.info("model %s loaded from %s (was %s)", engine.model_version, folder, old)
+
+    def _build(self, folder: Path) -> Triage:
+        return self.current.with_model(folder) if self.current else self.loader(folder)
+
+    def _mtime(self) -> int | None:
+        try:
+            return (self.models_dir / ACTIVE_FILE).stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
+
+
+def init_app(app: Flask) -> None:
+    """Create the Classifier; load the model now unless PRELOAD_MODEL is off."""
+    config = app.config
+    models_dir = Path(config["MODELS_DIR"]) if config["MODELS_DIR"] else default_models_dir()
+
+    def load(folder: Path) -> Triage:
+        return Triage.load(folder, communes_dir=Path(config["COMMUNES_DIR"]) if config["COMMUNES_DIR"] else None,
+                           default_commune=config["DEFAULT_COMMUNE"])
+
+    metrics = app.extensions["triage.metrics"]
+    classifier = Classifier(models_dir, reload_seconds=config["MODEL_RELOAD_SECONDS"], loader=load,
+                            on_change=metrics.model_changed, engine=config.get("TRIAGE_ENGINE"))
+    if classifier.current is None and config["PRELOAD_MODEL"]:
+        classifier.check()
+    app.extensions["triage.classifier"] = classifier
+
+
+def get_classifier() -> Classifier:
+    """The current app's Classifier."""
+    return current_app.extensions["triage.classifier"]

@@ -1,0 +1,110 @@
+"""The service's commands on the `triage` group: serve, tokens, db.
+
+The console script points here so that `triage` (the library's CLI) gains these commands while
+`triage/` itself never imports Flask.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from service.db import UNAVAILABLE_ERRORS, Database, DatabaseUnavailable
+from service.tokens import ROLES, TokenError, create_token, list_tokens, revoke_token
+from triage.cli import main
+from triage.engine import resolve_model_dir
+from triage.errors import ModelError
+
+GUNICORN_CONFIG = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+
+
+def _database() -> Database:
+    from service import create_app  # noqa: PLC0415 - keeps `triage --help` fast
+
+    return create_app({"PRELOAD_MODEL": False}).extensions["triage.db"]
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (each holds one engine; about one per core).")
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the HTTP service under gunicorn (config: gunicorn.conf.py; settings: TRIAGE_* variables)."""
+    try:
+        click.echo(f"model: {resolve_model_dir()}", err=True)
+    except ModelError as error:
+        click.echo(f"warning: {error}\n/v1/classify answers 503 until a model is promoted.", err=True)
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG), "--bind", bind,
+            "--workers", str(workers), "service:create_app()"]
+    os.execv(sys.executable, argv)
+
+
+@main.group()
+def tokens() -> None:
+    """Create, revoke and list API tokens."""
+
+
+@tokens.command("create")
+@click.option("--name", required=True, help="Unique name, e.g. zalo-bot or officer-lan.")
+@click.option("--role", required=True, type=click.Choice(ROLES),
+              help="bot: classify; officer/analyst: also correct labels and read messages; admin: all.")
+def tokens_create(name: str, role: str) -> None:
+    """Create a token and print it once (only its hash is stored)."""
+    try:
+        token = create_token(_database(), name, role)
+    except (TokenError, DatabaseUnavailable) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"token for {name} ({role}); store it now, it cannot be shown again:", err=True)
+    click.echo(token)
+
+
+@tokens.command("revoke")
+@click.option("--name", required=True, help="Name of the token to revoke.")
+def tokens_revoke(name: str) -> None:
+    """Revoke a token (workers refuse it within TOKEN_CACHE_SECONDS)."""
+    try:
+        revoke_token(_database(), name)
+    except (TokenError, DatabaseUnavailable) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"revoked {name}")
+
+
+@tokens.command("list")
+def tokens_list() -> None:
+    """List tokens: name, role, creation time, status (never the tokens)."""
+    try:
+        records = list_tokens(_database())
+    except DatabaseUnavailable as error:
+        raise click.ClickException(str(error)) from error
+    if not records:
+        click.echo("no tokens; create one with `triage tokens create --name NAME --role ROLE`")
+    for record in records:
+        status = "revoked" if record.revoked else "active"
+        click.echo(f"{record.name:<24} {record.role:<8} {record.created_at:%Y-%m-%d %H:%M} {status}")
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending schema migrations (TRIAGE_DATABASE_URL, default SQLite in instance/)."""
+    database = _database()
+    try:
+        applied = database.upgrade()
+    except UNAVAILABLE_ERRORS as error:
+        cause = getattr(error, "orig", None) or error
+        raise click.ClickException(f"cannot reach the database: {type(cause).__name__}: {cause}") from error
+    for migration in applied:
+        click.echo(f"applied {migration.version}: {migration.name}")
+    click.echo(f"{database.url.render_as_string(hide_password=True)}: schema up to date")
+
+
+__all__ = ["main"]

@@ -1,0 +1,136 @@
+"""Explicit, versioned schema migrations recorded in `schema_migrations`.
+
+Each migration is frozen once released: it describes the change as it was made, never the
+current schema (`service/schema.py`, which a test compares with the migrated database).
+`upgrade` holds a lock for its whole transaction (PostgreSQL advisory lock, SQLite write lock),
+so several workers or instances starting together apply each migration exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from service.schema import schema_migrations
+
+# Any constant shared by every instance; identifies the migration lock among advisory locks.
+ADVISORY_LOCK_KEY = 7_311_020_403
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema change."""
+
+    version: int
+    name: str
+    apply: Callable[[Connection], None]
+
+
+def _v1_initial(conn: Connection) -> None:
+    md = MetaData()
+    Table("api_tokens", md,
+          Column("id", Integer, primary_key=True),
+          Column("name", String(100), nullable=False, unique=True),
+          Column("role", String(20), nullable=False),
+          Column("token_hash", String(64), nullable=False, unique=True),
+          Column("created_at", DateTime(timezone=True), nullable=False),
+          Column("revoked", Boolean, nullable=False, default=False),
+          Column("revoked_at", DateTime(timezone=True)))
+    Table("messages", md,
+          Column("id", String(32), primary_key=True),
+          Column("msg_id", String(200), unique=True),
+          Column("received_at", DateTime(timezone=True), nullable=False, index=True),
+          Column("stored_at", DateTime(timezone=True), nullable=False),
+          Column("client", String(100), nullable=False),
+          Column("commune", String(64), nullable=False),
+          Column("sender_hash", String(64)),
+          Column("text", Text, nullable=False),
+          Column("label", String(20), nullable=False),
+          Column("urgent", Boolean, nullable=False),
+          Column("needs_review", Boolean, nullable=False),
+          Column("procedure_id", String(64)),
+          Column("confidence", Float, nullable=False),
+          Column("model_version", String(64), nullable=False),
+          Column("rules_version", String(64), nullable=False),
+          Column("result", JSON().with_variant(JSONB(), "postgresql"), nullable=False))
+    Table("corrections", md,
+          Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+          Column("message_id", String(32), ForeignKey("messages.id"), nullable=False, index=True),
+          Column("label", String(20), nullable=False),
+          Column("urgent", Boolean),
+          Column("procedure_id", String(64)),
+          Column("note", Text),
+          Column("created_by", String(100), nullable=False),
+          Column("created_by_role", String(20), nullable=False),
+          Column("token_id", Integer, ForeignKey("api_tokens.id")),
+          Column("created_at", DateTime(timezone=True), nullable=False))
+    md.create_all(conn)
+
+
+def _v2_corrections_append_only(conn: Connection) -> None:
+    """Corrections are evidence of who decided what: the database refuses UPDATE and DELETE."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "CREATE FUNCTION corrections_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'corrections are append-only'; END $$")
+        conn.exec_driver_sql(
+            "CREATE TRIGGER corrections_append_only BEFORE UPDATE OR DELETE ON corrections "
+            "FOR EACH ROW EXECUTE FUNCTION corrections_append_only()")
+    else:
+        for event in ("UPDATE", "DELETE"):
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER corrections_no_{event.lower()} BEFORE {event} ON corrections "
+                "BEGIN SELECT RAISE(ABORT, 'corrections are append-only'); END")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "messages, corrections, api_tokens", _v1_initial),
+    Migration(2, "corrections append-only", _v2_corrections_append_only),
+)
+LATEST = MIGRATIONS[-1].version
+
+
+def applied_versions(conn: Connection) -> set[int]:
+    """Versions recorded in schema_migrations (empty when the table does not exist yet)."""
+    if not conn.dialect.has_table(conn, schema_migrations.name):
+        return set()
+    return set(conn.scalars(select(schema_migrations.c.version)))
+
+
+def upgrade(engine: Engine) -> list[Migration]:
+    """Apply every pending migration in one locked transaction; returns those applied."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})")
+        elif conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        schema_migrations.create(conn, checkfirst=True)
+        done = applied_versions(conn)
+        pending = [m for m in MIGRATIONS if m.version not in done]
+        for migration in pending:
+            migration.apply(conn)
+            conn.execute(insert(schema_migrations).values(
+                version=migration.version, name=migration.name, applied_at=datetime.now(UTC)))
+        conn.commit()
+    return pending

@@ -1,0 +1,78 @@
+"""The current database schema as SQLAlchemy Core tables (created and changed only by migrations)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+                        JSON,
+                        BigInteger,
+                        Boolean,
+                        Column,
+                        DateTime,
+                        Float,
+                        ForeignKey,
+                        Integer,
+                        MetaData,
+                        String,
+                        Table,
+                        Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+# JSONB on PostgreSQL (indexable, compact); JSON text elsewhere.
+ResultJSON = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only auto-increments INTEGER PRIMARY KEY columns.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+schema_migrations = Table(
+    "schema_migrations", metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(100), nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+messages = Table(
+    "messages", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("msg_id", String(200), unique=True),
+    Column("received_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("stored_at", DateTime(timezone=True), nullable=False),
+    Column("client", String(100), nullable=False),
+    Column("commune", String(64), nullable=False),
+    Column("sender_hash", String(64)),
+    Column("text", Text, nullable=False),
+    Column("label", String(20), nullable=False),
+    Column("urgent", Boolean, nullable=False),
+    Column("needs_review", Boolean, nullable=False),
+    Column("procedure_id", String(64)),
+    Column("confidence", Float, nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("rules_version", String(64), nullable=False),
+    Column("result", ResultJSON, nullable=False),
+)
+
+corrections = Table(
+    "corrections", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("message_id", String(32), ForeignKey("messages.id"), nullable=False, index=True),
+    Column("label", String(20), nullable=False),
+    Column("urgent", Boolean),
+    Column("procedure_id", String(64)),
+    Column("note", Text),
+    Column("created_by", String(100), nullable=False),
+    Column("created_by_role", String(20), nullable=False),
+    Column("token_id", Integer, ForeignKey("api_tokens.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

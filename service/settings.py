@@ -1,0 +1,82 @@
+"""Service settings as data: each has a name, a default, a type and a help text.
+
+Every setting can be given in `instance/config.py`, in the environment as `TRIAGE_<NAME>`, or in
+the mapping passed to `create_app` (tests), in that order of precedence (the mapping wins).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ENV_PREFIX = "TRIAGE_"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key with its default and what it does."""
+
+    name: str
+    default: Any
+    help: str
+    type: type = str
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name
+
+    def parse(self, raw: str) -> Any:
+        """Convert an environment string to this setting's type; ValueError names the variable."""
+        if self.type is bool:
+            lowered = raw.strip().lower()
+            if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError(f"{self.env}={raw!r}: expected one of 1/0, true/false, yes/no, on/off")
+            return lowered in {"1", "true", "yes", "on"}
+        try:
+            return self.type(raw)
+        except ValueError as exc:
+            raise ValueError(f"{self.env}={raw!r}: expected a {self.type.__name__}") from exc
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SECRET_KEY", None, "Key for sender pseudonyms (HMAC); default: generated once into "
+            "instance/secret.key. Every instance sharing a database needs the same key."),
+    Setting("DATABASE_URL", None, "SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db; "
+            "default: SQLite file instance/triage.sqlite3."),
+    Setting("DB_AUTO_UPGRADE", True, "Apply pending schema migrations when the database is first reached.",
+            bool),
+    Setting("DB_RETRY_SECONDS", 2.0, "After a database failure, spool without trying the database for "
+            "this long.", float),
+    Setting("DB_POOL_SIZE", 5, "Connections kept open per worker (PostgreSQL).", int),
+    Setting("MODELS_DIR", None, "Model root holding ACTIVE and version folders, or one model folder; "
+            "default: $TRIAGE_MODELS_DIR or models/."),
+    Setting("MODEL_RELOAD_SECONDS", 2.0, "How often (at most) a worker checks models/ACTIVE for a new "
+            "model; 0 checks on every request.", float),
+    Setting("PRELOAD_MODEL", True, "Load the model when the app starts (else on first use).", bool),
+    Setting("COMMUNES_DIR", None, "Folder of commune YAML files; default: the bundled ones."),
+    Setting("DEFAULT_COMMUNE", "dai_hong", "Commune used when a request names none."),
+    Setting("MAX_CONTENT_LENGTH", 64 * 1024, "Largest request body in bytes (413 above).", int),
+    Setting("BATCH_MAX", 100, "Most messages in one /v1/classify/batch request.", int),
+    Setting("RATE_LIMIT", 600, "Requests allowed per token per RATE_WINDOW_SECONDS; 0 disables.", int),
+    Setting("RATE_WINDOW_SECONDS", 60, "Length of the rate-limit sliding window.", int),
+    Setting("REDIS_URL", None, "Redis URL for rate limits shared by several instances, "
+            "e.g. redis://127.0.0.1:6379/0; default: in-memory, per worker."),
+    Setting("TOKEN_CACHE_SECONDS", 5.0, "How long a worker trusts its cached token list "
+            "(a revoked token stops working within this time).", float),
+    Setting("SPOOL_DIR", None, "Folder of the durable spool used while the database is down; "
+            "default: instance/spool."),
+    Setting("LOG_LEVEL", "INFO", "Level of the service's structured log lines."),
+)
+
+BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
+
+
+def defaults() -> dict[str, Any]:
+    """Every setting at its default value."""
+    return {setting.name: setting.default for setting in SETTINGS}
+
+
+def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings given as TRIAGE_* environment variables, parsed to their types."""
+    return {s.name: s.parse(environ[s.env]) for s in SETTINGS if environ.get(s.env, "") != ""}

@@ -1,0 +1,138 @@
+"""Storage of classified messages and corrections, with the spool as fallback for messages.
+
+A message record is complete before it is written (its id is made here, not by the database),
+so the same record can go to the database now or to the spool and the database later.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import Connection, Insert, bindparam, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from service.db import Database, DatabaseUnavailable
+from service.metrics import Metrics
+from service.payload import LabelCorrection
+from service.schema import corrections, messages
+from service.spool import Spool
+
+log = logging.getLogger("triage.service")
+
+# Built once: SQLAlchemy then reuses the compiled SQL instead of rebuilding it per request.
+# RETURNING tells whether the row went in (rowcount is not reliable with every driver).
+_INSERT_IGNORING_CONFLICTS: dict[str, Insert] = {
+    "postgresql": postgresql.insert(messages).on_conflict_do_nothing().returning(messages.c.id),
+    "sqlite": sqlite.insert(messages).on_conflict_do_nothing().returning(messages.c.id),
+}
+_FIND_BY_MSG_IDS = select(messages.c.id, messages.c.msg_id, messages.c.result).where(
+    messages.c.msg_id.in_(bindparam("msg_ids", expanding=True)))
+
+
+class MessageStore:
+    """Messages (idempotent by msg_id) and append-only corrections."""
+
+    def __init__(self, db: Database, spool: Spool, metrics: Metrics) -> None:
+        self.db = db
+        self.spool = spool
+        self.metrics = metrics
+
+    def save(self, records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Store new records. A record whose msg_id is already stored is not stored again: the
+        stored one comes back instead, in the returned dict by msg_id ({"id", "result"}).
+
+        If the database is down the records go to the spool (and an empty dict comes back).
+        """
+        try:
+            with self.db.transaction() as conn:
+                conflicts = self._insert(conn, records)
+                stored = _stored_by_msg_id(conn, conflicts) if conflicts else {}
+        except DatabaseUnavailable:
+            for record in records:
+                self.spool.append(_jsonable(record))
+            self.metrics.spooled.inc(len(records))
+            log.warning("database unavailable (%s): %d message(s) spooled", self.db.last_error, len(records))
+            return {}
+        self.replay_if_pending()
+        return stored
+
+    def replay_if_pending(self) -> int | None:
+        """Move spooled records into the database; None if nothing was replayed."""
+        if not self.spool.pending():
+            return None
+        try:
+            count = self.spool.replay(self._store_replayed)
+        except DatabaseUnavailable:
+            return None
+        if count:
+            self.metrics.replayed.inc(count)
+            log.info("spool: %d message(s) replayed into the database", count)
+        return count
+
+    def _store_replayed(self, records: list[dict[str, Any]]) -> None:
+        with self.db.transaction() as conn:
+            self._insert(conn, [_from_json(record) for record in records])
+
+    def _insert(self, conn: Connection, records: list[dict[str, Any]]) -> list[str]:
+        """Insert records, skipping any whose id or msg_id exists; returns the skipped msg_ids."""
+        statement = _INSERT_IGNORING_CONFLICTS[conn.dialect.name]
+        skipped = []
+        for record in records:
+            inserted = conn.execute(statement, {**record, "stored_at": datetime.now(UTC)}).first()
+            if inserted is None and record.get("msg_id"):
+                skipped.append(record["msg_id"])
+        return skipped
+
+    def message(self, message_id: str) -> dict[str, Any] | None:
+        """One stored message with its corrections (oldest first), or None."""
+        self.replay_if_pending()
+        with self.db.transaction() as conn:
+            row = conn.execute(select(messages).where(messages.c.id == message_id)).mappings().first()
+            if row is None:
+                return None
+            found = conn.execute(select(corrections).where(corrections.c.message_id == message_id)
+                                 .order_by(corrections.c.id)).mappings()
+            return {**row, "corrections": [dict(c) for c in found]}
+
+    def add_correction(self, message_id: str, correction: LabelCorrection, *, created_by: str, role: str,
+                       token_id: int) -> dict[str, Any] | None:
+        """Append a correction; None if the message does not exist."""
+        self.replay_if_pending()
+        with self.db.transaction() as conn:
+            exists = conn.execute(select(messages.c.id).where(messages.c.id == message_id)).first()
+            if exists is None:
+                return None
+            values = {"message_id": message_id, "label": correction.label, "urgent": correction.urgent,
+                      "procedure_id": correction.procedure_id, "note": correction.note,
+                      "created_by": created_by, "created_by_role": role, "token_id": token_id,
+                      "created_at": datetime.now(UTC)}
+            new_id = conn.execute(insert(corrections).values(**values).returning(corrections.c.id)).scalar_one()
+        return {"id": new_id, **values}
+
+
+def _stored_by_msg_id(conn: Connection, msg_ids: list[str]) -> dict[str, dict[str, Any]]:
+    rows = conn.execute(_FIND_BY_MSG_IDS, {"msg_ids": msg_ids}).mappings()
+    return {row["msg_id"]: {"id": row["id"], "result": row["result"]} for row in rows}
+
+
+def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    return {**record, "received_at": record["received_at"].isoformat()}
+
+
+def _from_json(record: dict[str, Any]) -> dict[str, Any]:
+    return {**record, "received_at": datetime.fromisoformat(record["received_at"])}
+
+
+def init_app(app: Flask) -> None:
+    """Attach the MessageStore, spooling into SPOOL_DIR (default instance/spool)."""
+    folder = app.config["SPOOL_DIR"] or f"{app.instance_path}/spool"
+    app.extensions["triage.store"] = MessageStore(app.extensions["triage.db"], Spool(folder),
+                                                  app.extensions["triage.metrics"])
+
+
+def get_store() -> MessageStore:
+    """The current app's MessageStore."""
+    return current_app.extensions["triage.store"]
