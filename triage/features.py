@@ -7,6 +7,8 @@ unaccented, teencode and misspelled messages land on the same features.
 
 from __future__ import annotations
 
+import functools
+
 from triage.text import NormalizedText
 
 FEATURES_VERSION = "words12-plain12-char4-v1"
@@ -29,13 +31,17 @@ def featurize(message: NormalizedText) -> list[str]:
         if not syllable[0].isalnum():
             previous = "<p>"
             continue
-        append("p:" + syllable)
+        features.extend(_syllable_features(syllable))
         append("q:" + previous + " " + syllable)
         previous = syllable
-        padded = "_" + syllable + "_"
-        for start in range(len(padded) - 3):
-            append("c:" + padded[start:start + 4])
     return features
+
+
+@functools.lru_cache(maxsize=100_000)
+def _syllable_features(syllable: str) -> tuple[str, ...]:
+    # Pure and bounded: messages reuse a small vocabulary, so its n-grams are built once.
+    padded = "_" + syllable + "_"
+    return ("p:" + syllable, *("c:" + padded[i:i + 4] for i in range(len(padded) - 3)))
 
 
 def identity(features: list[str]) -> list[str]:
