@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test train lint clean
+.PHONY: install run test train lint clean bench-quality bench-speed
 
 install: $(STAMP)
 
@@ -12,7 +12,7 @@ install: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
 run: install
@@ -24,6 +24,14 @@ test: install
 train: install
 	$(BIN)/triage build-data
 	$(BIN)/triage train
+
+# Accuracy beside rules alone, the classifier alone, fastText and TF-IDF + LR (docs/benchmarks.md).
+bench-quality: install
+	$(BIN)/python -m bench.quality
+
+# Speed beside word_tokenize, fastText and rules alone; HTTP with 1 and 2 workers; scaling (docs/benchmarks.md).
+bench-speed: install
+	$(BIN)/python -m bench.speed
 
 lint: install
 	$(BIN)/ruff check triage service tests bench

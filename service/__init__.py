@@ -11,7 +11,23 @@ from typing import Any
 
 from flask import Flask
 
-from service import api, auth, classifier, db, errors, health, metrics, ratelimit, request_log, settings, store
+from service import (
+    admin,
+    api,
+    auth,
+    classifier,
+    dashboard,
+    db,
+    errors,
+    health,
+    metrics,
+    ratelimit,
+    request_log,
+    review,
+    settings,
+    store,
+    web,
+)
 from service.pseudonym import load_or_create_secret
 
 
@@ -45,7 +61,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ratelimit.init_app(app)
     auth.init_app(app)
     classifier.init_app(app)
+    web.init_app(app)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(web.bp)
+    app.register_blueprint(review.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(admin.bp)
     return app

@@ -14,6 +14,7 @@ import click
 
 from service.db import UNAVAILABLE_ERRORS, Database, DatabaseUnavailable
 from service.tokens import ROLES, TokenError, create_token, list_tokens, revoke_token
+from service.users import USER_ROLES, UserError, create_user, list_users, set_disabled
 from triage.cli import main
 from triage.engine import resolve_model_dir
 from triage.errors import ModelError
@@ -22,9 +23,13 @@ GUNICORN_CONFIG = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 
 
 def _database() -> Database:
+    return _app().extensions["triage.db"]
+
+
+def _app():
     from service import create_app  # noqa: PLC0415 - keeps `triage --help` fast
 
-    return create_app({"PRELOAD_MODEL": False}).extensions["triage.db"]
+    return create_app({"PRELOAD_MODEL": False})
 
 
 @main.command()
@@ -89,6 +94,66 @@ def tokens_list() -> None:
 
 
 @main.group()
+def users() -> None:
+    """Create, list, disable and enable review-screen accounts."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(USER_ROLES),
+              help="officer: sees full text; analyst: phones, plates and ID numbers masked; admin: also "
+                   "manages accounts.")
+def users_add(name: str, role: str) -> None:
+    """Create an account; the password is read from stdin when piped, else prompted twice."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    app = _app()
+    try:
+        create_user(app.extensions["triage.db"], name, role, password, method=app.config["PASSWORD_HASH"])
+    except (UserError, DatabaseUnavailable) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"created {name} ({role})")
+
+
+@users.command("list")
+def users_list() -> None:
+    """List accounts: name, role, creation time, status (never passwords)."""
+    try:
+        accounts = list_users(_database())
+    except DatabaseUnavailable as error:
+        raise click.ClickException(str(error)) from error
+    if not accounts:
+        click.echo("no users; create one with `triage users add NAME --role officer`")
+    for user in accounts:
+        status = "disabled" if user.disabled else "active"
+        click.echo(f"{user.name:<24} {user.role:<8} {user.created_at:%Y-%m-%d %H:%M} {status}")
+
+
+@users.command("disable")
+@click.argument("name")
+def users_disable(name: str) -> None:
+    """Disable an account (its open sessions stop working at once)."""
+    try:
+        set_disabled(_database(), name, True)
+    except (UserError, DatabaseUnavailable) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"disabled {name}")
+
+
+@users.command("enable")
+@click.argument("name")
+def users_enable(name: str) -> None:
+    """Enable a disabled account again."""
+    try:
+        set_disabled(_database(), name, False)
+    except (UserError, DatabaseUnavailable) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"enabled {name}")
+
+
+@main.group()
 def db() -> None:
     """Database schema commands."""
 
@@ -108,3 +173,29 @@ def db_upgrade() -> None:
 
 
 __all__ = ["main"]
+
+
+@main.command("export-corrections")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="CSV to write (e.g. training_data/corrections.csv).")
+@click.option("--database-url", default=None,
+              help="SQLAlchemy URL (default: TRIAGE_DATABASE_URL, else SQLite in instance/).")
+def export_corrections(out: Path, database_url: str | None) -> None:
+    """Write the latest correction of each message as a training CSV (text masked as for analysts).
+
+    Columns: text,label,urgent,procedure_id,source,corrected_by_role,corrected_at,predicted_label.
+    Train on it with `triage train --include-corrections FILE`.
+    """
+    from service.exports import corrections_frame  # noqa: PLC0415 - pandas is slow to import
+
+    database = Database(database_url) if database_url else _database()
+    try:
+        frame = corrections_frame(database)
+    except DatabaseUnavailable as error:
+        raise click.ClickException(f"cannot reach the database: {error}") from error
+    finally:
+        database.dispose()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False)
+    changed = int((frame["label"] != frame["predicted_label"]).sum())
+    click.echo(f"wrote {out}: {len(frame)} corrected messages ({changed} with a label other than the model's)")

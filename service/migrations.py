@@ -104,9 +104,35 @@ def _v2_corrections_append_only(conn: Connection) -> None:
                 "BEGIN SELECT RAISE(ABORT, 'corrections are append-only'); END")
 
 
+def _v3_users(conn: Connection) -> None:
+    """Review-screen accounts; corrections made there name the account."""
+    md = MetaData()
+    Table("users", md,
+          Column("id", Integer, primary_key=True),
+          Column("name", String(100), nullable=False, unique=True),
+          Column("role", String(20), nullable=False),
+          Column("password_hash", String(255), nullable=False),
+          Column("disabled", Boolean, nullable=False, default=False),
+          Column("failed_logins", Integer, nullable=False, default=0),
+          Column("locked_until", DateTime(timezone=True)),
+          Column("created_at", DateTime(timezone=True), nullable=False),
+          Column("last_login_at", DateTime(timezone=True)))
+    md.create_all(conn)
+    # ADD COLUMN keeps the rows (and the append-only triggers) of corrections as they are.
+    conn.exec_driver_sql("ALTER TABLE corrections ADD COLUMN user_id INTEGER REFERENCES users (id)")
+
+
+def _v4_corrections_memory_key(conn: Connection) -> None:
+    """The correction memory's lookup key (older corrections keep NULL: the table is append-only)."""
+    conn.exec_driver_sql("ALTER TABLE corrections ADD COLUMN memory_key VARCHAR(64)")
+    conn.exec_driver_sql("CREATE INDEX ix_corrections_memory_key ON corrections (memory_key)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "messages, corrections, api_tokens", _v1_initial),
     Migration(2, "corrections append-only", _v2_corrections_append_only),
+    Migration(3, "users; corrections.user_id", _v3_users),
+    Migration(4, "corrections memory key", _v4_corrections_memory_key),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from service.auth import Client
 from service.errors import ApiError
+from service.memory import lookup
 from service.payload import ClassifyItem
 from service.pseudonym import pseudonymize
 from service.store import MessageStore
 from triage import Triage
+from triage.engine import KnownLabel
 
 
 def classify_and_record(engine: Triage, store: MessageStore, items: list[ClassifyItem], client: Client,
@@ -24,6 +27,7 @@ def classify_and_record(engine: Triage, store: MessageStore, items: list[Classif
     """
     for item in items:
         _check_commune(engine, item.commune)
+    known_label = lookup(store.db, engine)
     received_at = datetime.now(UTC)
     first_by_msg_id: dict[str, dict[str, Any]] = {}
     new_records: list[dict[str, Any]] = []
@@ -31,7 +35,7 @@ def classify_and_record(engine: Triage, store: MessageStore, items: list[Classif
     for item in items:
         record = first_by_msg_id.get(item.msg_id) if item.msg_id else None
         if record is None:
-            record = _record(engine, item, client, secret, received_at)
+            record = _record(engine, item, client, secret, received_at, known_label)
             new_records.append(record)
             if item.msg_id:
                 first_by_msg_id[item.msg_id] = record
@@ -52,10 +56,10 @@ def _check_commune(engine: Triage, commune: str | None) -> None:
                        f"{sorted(engine.communes.communes)}.", "invalid_field") from None
 
 
-def _record(engine: Triage, item: ClassifyItem, client: Client, secret: bytes,
-            received_at: datetime) -> dict[str, Any]:
+def _record(engine: Triage, item: ClassifyItem, client: Client, secret: bytes, received_at: datetime,
+            known_label: Callable[[str], KnownLabel | None]) -> dict[str, Any]:
     commune = item.commune or engine.communes.default
-    result = engine.classify(item.text, commune).to_dict()
+    result = engine.classify(item.text, commune, known_label=known_label).to_dict()
     return {
         "id": uuid.uuid4().hex, "msg_id": item.msg_id, "received_at": received_at, "client": client.name,
         "commune": commune,

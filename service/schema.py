@@ -63,6 +63,19 @@ messages = Table(
     Column("result", ResultJSON, nullable=False),
 )
 
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_login_at", DateTime(timezone=True)),
+)
+
 corrections = Table(
     "corrections", metadata,
     Column("id", BigId, primary_key=True),
@@ -75,4 +88,7 @@ corrections = Table(
     Column("created_by_role", String(20), nullable=False),
     Column("token_id", Integer, ForeignKey("api_tokens.id")),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id")),
+    # sha256 of triage.text.memory_key(message): finds the correction when the same text comes again.
+    Column("memory_key", String(64), index=True),
 )

@@ -67,6 +67,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SPOOL_DIR", None, "Folder of the durable spool used while the database is down; "
             "default: instance/spool."),
     Setting("LOG_LEVEL", "INFO", "Level of the service's structured log lines."),
+    Setting("SESSION_COOKIE_SECURE", False, "Send the review screen's session cookie over HTTPS only "
+            "(set to 1 behind TLS).", bool),
+    Setting("PASSWORD_HASH", "scrypt", "werkzeug hash method for review-screen passwords "
+            "(scrypt, or pbkdf2:sha256:600000).", str),
+    Setting("LOGIN_MAX_FAILURES", 5, "Wrong passwords in a row that lock a review-screen account.", int),
+    Setting("LOGIN_LOCKOUT_MINUTES", 15, "How long a locked account stays locked.", int),
 )
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Insert, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.db import Database, DatabaseUnavailable
+from service.memory import text_hash
 from service.metrics import Metrics
 from service.payload import LabelCorrection
 from service.schema import corrections, messages
@@ -98,17 +99,19 @@ class MessageStore:
             return {**row, "corrections": [dict(c) for c in found]}
 
     def add_correction(self, message_id: str, correction: LabelCorrection, *, created_by: str, role: str,
-                       token_id: int) -> dict[str, Any] | None:
-        """Append a correction; None if the message does not exist."""
+                       token_id: int | None = None, user_id: int | None = None) -> dict[str, Any] | None:
+        """Append a correction (made with an API token or by a review-screen user); None if no such message."""
         self.replay_if_pending()
         with self.db.transaction() as conn:
-            exists = conn.execute(select(messages.c.id).where(messages.c.id == message_id)).first()
-            if exists is None:
+            text = conn.execute(select(messages.c.text).where(messages.c.id == message_id)).scalar()
+            if text is None:
                 return None
             values = {"message_id": message_id, "label": correction.label, "urgent": correction.urgent,
                       "procedure_id": correction.procedure_id, "note": correction.note,
                       "created_by": created_by, "created_by_role": role, "token_id": token_id,
-                      "created_at": datetime.now(UTC)}
+                      "user_id": user_id, "created_at": datetime.now(UTC),
+                      # the correction memory's key (service.memory): same text again -> officer's label
+                      "memory_key": text_hash(text)}
             new_id = conn.execute(insert(corrections).values(**values).returning(corrections.c.id)).scalar_one()
         return {"id": new_id, **values}
 

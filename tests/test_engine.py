@@ -2,6 +2,8 @@
 
 import pytest
 
+from triage.engine import KnownLabel
+
 CONTRACT = {"label", "confidence", "scores", "urgent", "procedure_id", "needs_review", "reasons",
             "entities", "route", "model_version", "rules_version"}
 
@@ -71,3 +73,34 @@ def test_hamlet_officer_is_notified(engine):
 def test_odd_input_still_gets_a_result(engine, text):
     result = engine.classify(text)
     assert result.label in {"crime_tip", "procedure", "chat"}
+
+
+@pytest.mark.parametrize("known, label, urgent, procedure_id, action", [
+    (KnownLabel("chat"), "chat", False, None, None),
+    (KnownLabel("crime_tip", urgent=True), "crime_tip", True, None, None),
+    (KnownLabel("procedure", procedure_id="tach_ho"), "procedure", False, "tach_ho", None),
+])
+def test_an_officer_label_replaces_the_decision_with_full_confidence(engine, known, label, urgent,
+                                                                     procedure_id, action):
+    seen = []
+
+    def recall(key):
+        seen.append(key)
+        return known
+
+    result = engine.classify("Nhà tôi bị TRỘM xe máy", known_label=recall)
+    assert seen == ["nha toi bi trom xe may"]
+    assert (result.label, result.urgent, result.procedure_id) == (label, urgent, procedure_id)
+    assert result.confidence == 1.0 and result.needs_review is False
+    assert result.reasons[0]["kind"] == "officer_correction" and result.reasons[0]["label"] == label
+    assert any(r["kind"] == "model" for r in result.reasons), "the model's view stays visible"
+    plain = engine.classify("Nhà tôi bị TRỘM xe máy")
+    if label == "crime_tip":
+        assert result.route.queue == plain.route.queue
+    else:
+        assert result.route != plain.route, "the route follows the officer's label"
+
+
+def test_no_known_label_leaves_the_result_unchanged(engine):
+    text = "cho hỏi làm căn cước ở đâu"
+    assert engine.classify(text, known_label=lambda key: None) == engine.classify(text)

@@ -3,7 +3,7 @@ import unicodedata
 import pytest
 from underthesea import word_tokenize
 
-from triage.text import TextNormalizer, strip_accents
+from triage.text import TextNormalizer, memory_key, strip_accents
 
 
 @pytest.mark.parametrize("typed, expected", [
@@ -61,3 +61,20 @@ def test_length_cap_bounds_the_work():
 def test_length_cap_must_be_positive():
     with pytest.raises(Exception, match="max_chars"):
         TextNormalizer(max_chars=0)
+
+
+@pytest.mark.parametrize("variant", [
+    "Nhà tôi bị trộm xe máy!",
+    "nhà   tôi bị trộm\txe máy",
+    "NHÀ TÔI BỊ TRỘM XE MÁY",
+    "nha toi bi trom xe may",
+    unicodedata.normalize("NFD", "nhà tôi bị trộm xe máy."),
+    "nhà tôi , bị trộm xe máy ...",
+])
+def test_memory_key_ignores_spacing_case_accents_and_punctuation(normalizer, variant):
+    assert memory_key(normalizer.normalize(variant)) == "nha toi bi trom xe may"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "!!!", "😀"])
+def test_memory_key_of_a_message_without_words_is_empty(normalizer, text):
+    assert memory_key(normalizer.normalize(text)) == ""

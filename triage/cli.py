@@ -12,6 +12,7 @@ from triage.errors import TriageError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TRAINING_DIR = PROJECT_ROOT / "training_data"
+CORRECTIONS_CSV = TRAINING_DIR / "corrections.csv"
 
 
 @click.group()
@@ -55,11 +56,19 @@ def build_data(out: Path, seed: int) -> None:
               help="Where model versions live (default: $TRIAGE_MODELS_DIR or models/).")
 @click.option("--seed", type=int, default=13, show_default=True)
 @click.option("--version", default=None, help="Version name (default: date + data hash).")
-@click.option("--activate/--no-activate", default=True, show_default=True,
-              help="Point models/ACTIVE at the new version.")
+@click.option("--include-corrections", "corrections_path", is_flag=False, flag_value=str(CORRECTIONS_CSV),
+              default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Add officers' corrections (a CSV from `triage export-corrections`; default "
+                   "training_data/corrections.csv) to the training rows, never to dev.")
+@click.option("--activate/--no-activate", default=None,
+              help="Point models/ACTIVE at the new version (default: yes, but no with --include-corrections: "
+                   "check the comparison, then `triage models promote VERSION`).")
 def train(data: Path, dev: Path, models_dir: Path | None, seed: int, version: str | None,
-          activate: bool) -> None:
-    """Train a model version and print its dev-set report."""
+          corrections_path: Path | None, activate: bool | None) -> None:
+    """Train a model version, print its dev-set report and compare it with the active model.
+
+    The version folder gets model.joblib, metadata.json, metrics.json, report.md and confusion.png.
+    """
     from triage.datasets import read_labeled  # noqa: PLC0415
     from triage.engine import default_models_dir  # noqa: PLC0415
     from triage.training import train_model  # noqa: PLC0415
@@ -77,15 +86,27 @@ def train(data: Path, dev: Path, models_dir: Path | None, seed: int, version: st
 
     try:
         frame = read_labeled(data)
-        click.echo(f"training on {len(frame)} rows from {data}", err=True)
+        corrections = read_labeled(corrections_path) if corrections_path else None
+        click.echo(f"training on {len(frame)} rows from {data}"
+                   + (f" plus {len(corrections)} corrections from {corrections_path}" if corrections is not None
+                      else ""), err=True)
+        activate = corrections is None if activate is None else activate
         outcome = train_model(frame, dev, models_dir or default_models_dir(), seed=seed, version=version,
-                              activate=activate, progress=progress)
+                              activate=activate, corrections=corrections, progress=progress)
     except TriageError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"model {outcome.metadata['version']} written to {outcome.folder} "
+    name = outcome.metadata["version"]
+    click.echo(f"model {name} written to {outcome.folder} "
                f"({outcome.metadata['features']} features, {outcome.seconds:.1f} s)")
     click.echo(f"dev set {dev}:")
     click.echo(outcome.dev_report.render())
+    click.echo("\ncompared with the active model on the same dev set:")
+    click.echo(outcome.comparison)
+    click.echo(f"\nreport: {outcome.folder / 'report.md'}")
+    if activate:
+        click.echo(f"{name} is now the active model")
+    else:
+        click.echo(f"{name} is NOT active; promote it with `triage models promote {name}`")
 
 
 @main.command()
@@ -161,3 +182,73 @@ def evaluate(data_path: Path, model: str | None, as_json: bool) -> None:
     else:
         click.echo(f"{data_path} — model {engine.model_version}")
         click.echo(report.render())
+
+
+@main.group()
+def models() -> None:
+    """List model versions, promote one to active, roll back."""
+
+
+def _models_dir(path: Path | None) -> Path:
+    from triage.engine import default_models_dir  # noqa: PLC0415
+
+    return path or default_models_dir()
+
+
+_MODELS_DIR_OPTION = click.option("--models-dir", type=click.Path(path_type=Path), default=None,
+                                  help="Where model versions live (default: $TRIAGE_MODELS_DIR or models/).")
+
+
+@models.command("list")
+@_MODELS_DIR_OPTION
+def models_list(models_dir: Path | None) -> None:
+    """Versions with creation time and dev metrics; * marks the active one."""
+    from triage.registry import list_versions  # noqa: PLC0415
+
+    root = _models_dir(models_dir)
+    versions = list_versions(root)
+    if not versions:
+        click.echo(f"no model versions in {root}; train one with `triage train`")
+    click.echo(f"  {'version':<28}{'created_at':<27}{'macro-F1':>9}{'crime rec':>10}{'urgent rec':>11}"
+               f"{'proc acc':>9}")
+    for v in versions:
+        if v.error:
+            click.echo(f"{'*' if v.active else ' '} {v.version:<28}unusable: {v.error}")
+            continue
+        m = v.dev_metrics
+        figures = "".join(f"{'—' if m.get(k) is None else format(m[k], '.4f'):>{w}}" for k, w in
+                          (("macro_f1", 9), ("crime_tip_recall", 10), ("urgent_recall", 11),
+                           ("procedure_id_accuracy", 9)))
+        click.echo(f"{'*' if v.active else ' '} {v.version:<28}{v.created_at:<27}{figures}")
+
+
+@models.command("promote")
+@click.argument("version")
+@click.option("--force", is_flag=True, help="Promote even if dev macro-F1 or crime_tip recall regress.")
+@_MODELS_DIR_OPTION
+def models_promote(version: str, force: bool, models_dir: Path | None) -> None:
+    """Make VERSION the active model (the running service reloads it without restart).
+
+    Refused when the version does not load completely, or when its dev macro-F1 or crime_tip
+    recall is worse than the active model's by more than 0.01 (unless --force).
+    """
+    from triage.registry import promote  # noqa: PLC0415
+
+    try:
+        previous = promote(_models_dir(models_dir), version, force=force)
+    except TriageError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"active model: {version} (was {previous or 'none'}); `triage models rollback` undoes this")
+
+
+@models.command("rollback")
+@_MODELS_DIR_OPTION
+def models_rollback(models_dir: Path | None) -> None:
+    """Make the previously active version active again (models/HISTORY)."""
+    from triage.registry import rollback  # noqa: PLC0415
+
+    try:
+        left, restored = rollback(_models_dir(models_dir))
+    except TriageError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"active model: {restored} (was {left or 'none'})")

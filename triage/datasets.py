@@ -89,3 +89,19 @@ def build_training_set(handwritten: list[Path], dev: Path, seed: int = 13,
     out = pd.concat([base, pd.DataFrame(rows)], ignore_index=True)
     out["urgent"] = out["urgent"].astype(int)
     return out[COLUMNS]
+
+
+def with_corrections(train: pd.DataFrame, corrections: pd.DataFrame, dev: pd.DataFrame) -> pd.DataFrame:
+    """Training rows plus officers' corrections (from `triage export-corrections`).
+
+    A correction replaces a training row with the same text key (the officer's label wins); a
+    correction of a dev message is dropped, so the dev split stays unseen.
+    """
+    dev_keys = set(dev["text"].map(text_key))
+    added = corrections[~corrections["text"].map(text_key).isin(dev_keys)]
+    added_keys = set(added["text"].map(text_key))
+    kept = train[~train["text"].map(text_key).isin(added_keys)]
+    columns = [c for c in COLUMNS if c in train.columns]
+    out = pd.concat([kept[columns], added.reindex(columns=columns, fill_value="")], ignore_index=True)
+    out["urgent"] = out["urgent"].astype(int)
+    return out

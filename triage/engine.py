@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,13 @@ from triage.decision import Decision, DecisionConfig, decide
 from triage.entities import find_entities
 from triage.errors import ModelError
 from triage.features import featurize
+from triage.labels import Label
 from triage.model import HeadOutput, LinearScorer, load_model
 from triage.procedures import ProcedureCatalog
 from triage.result import TriageResult
 from triage.routing import CommuneDirectory, route
 from triage.rules import RuleHit, RuleSet
-from triage.text import DEFAULT_MAX_CHARS, NormalizedText, TextNormalizer
+from triage.text import DEFAULT_MAX_CHARS, NormalizedText, TextNormalizer, memory_key
 
 ACTIVE_FILE = "ACTIVE"
 
@@ -42,6 +44,19 @@ def resolve_model_dir(path: Path | None = None) -> Path:
     if not folder.is_dir():
         raise ModelError(f"{pointer} names {version!r}, but {folder} does not exist")
     return folder
+
+
+@dataclass(frozen=True)
+class KnownLabel:
+    """An officer's label for a message, applied instead of the engine's decision.
+
+    `details` (who corrected it, when, which correction) is shown in the result's reasons.
+    """
+
+    label: Label
+    urgent: bool | None = None
+    procedure_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -105,28 +120,48 @@ class Triage:
         return message, Analysis(model, hits, decision)
 
     def classify(self, text: str, commune: str | None = None,
-                 timings: dict[str, float] | None = None) -> TriageResult:
+                 timings: dict[str, float] | None = None, *,
+                 known_label: Callable[[str], KnownLabel | None] | None = None) -> TriageResult:
         """Classify one message and route it for `commune` (default commune when None).
 
         When `timings` is given, the seconds spent in each stage are added to it (benchmarks).
+        `known_label(memory_key)` may return an officer's label for this very message (the
+        correction memory): it replaces the decision, with confidence 1.0 and no review needed.
         """
         community = self.communes.get(commune)
         message, analysis = self.analyze(text, timings)
         start = time.perf_counter()
         decision = analysis.decision
+        reasons = _reasons(analysis, message.truncated)
+        label, confidence, urgent = decision.label, decision.confidence, decision.urgent
+        procedure_id, needs_review = decision.procedure_id, decision.needs_review
+        known = known_label(memory_key(message)) if known_label else None
+        if known is not None:
+            label, urgent, procedure_id = _apply_known(known, decision)
+            confidence, needs_review = 1.0, False
+            reasons = ({"kind": "officer_correction", "label": known.label, **known.details,
+                        "message": "Cán bộ đã sửa nhãn của tin nhắn này; dùng nhãn của cán bộ."}, *reasons)
         entities = find_entities(message, community.hamlet_index)
         hamlet_ids = [entity.value for entity in entities if entity.kind == "hamlet"]
-        routed = route(decision.label, decision.urgent, decision.procedure_id, decision.needs_review,
-                       hamlet_ids, community, self.catalog)
+        routed = route(label, urgent, procedure_id, needs_review, hamlet_ids, community, self.catalog)
         result = TriageResult(
-            label=decision.label, confidence=decision.confidence, scores=decision.scores,
-            urgent=decision.urgent, procedure_id=decision.procedure_id,
-            needs_review=decision.needs_review, reasons=_reasons(analysis, message.truncated),
+            label=label, confidence=confidence, scores=decision.scores, urgent=urgent,
+            procedure_id=procedure_id, needs_review=needs_review, reasons=reasons,
             entities=tuple(entities), route=routed, model_version=self.model_version,
             rules_version=self.rules.version)
         if timings is not None:
             _add(timings, ("entities+route+result", time.perf_counter() - start))
         return result
+
+
+def _apply_known(known: KnownLabel, decision: Decision) -> tuple[Label, bool, str | None]:
+    """Label, urgent and procedure id under an officer's label (unset extras come from the model
+    when it agreed on the label)."""
+    same = known.label == decision.label
+    urgent = known.urgent if known.urgent is not None else (same and decision.urgent)
+    procedure_id = known.procedure_id or (decision.procedure_id if same else None)
+    return (known.label, bool(urgent) and known.label == "crime_tip",
+            procedure_id if known.label == "procedure" else None)
 
 
 def _add(timings: dict[str, float], *stages: tuple[str, float]) -> None:

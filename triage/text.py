@@ -132,3 +132,11 @@ def _crf_segmenter():
         return words
 
     return segment
+
+
+def memory_key(message: NormalizedText) -> str:
+    """Key of a message for the officers' correction memory: its accent-free words, punctuation dropped.
+
+    Spacing, case, composed/decomposed accents, tone-mark placement and teencode do not change it.
+    """
+    return " ".join(syllable for syllable in message.plain if any(ch.isalnum() for ch in syllable))

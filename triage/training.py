@@ -16,13 +16,16 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from triage.datasets import data_hash, read_labeled
+from triage.datasets import data_hash, read_labeled, with_corrections
 from triage.decision import DecisionConfig
-from triage.engine import ACTIVE_FILE, Triage
-from triage.evaluation import EvaluationReport, engine_predictor, evaluate
+from triage.engine import Triage, resolve_model_dir
+from triage.errors import ModelError
+from triage.evaluation import EvaluationReport, Prediction, evaluate_predictions
 from triage.features import featurize, identity
 from triage.model import NO_PROCEDURE, LinearScorer, save_model
 from triage.procedures import ProcedureCatalog
+from triage.registry import activate as activate_version
+from triage.report import comparison, render_comparison, worst_errors, write_report
 from triage.routing import CommuneDirectory
 from triage.rules import RuleSet
 from triage.text import TextNormalizer
@@ -38,16 +41,25 @@ class TrainingOutcome:
     metadata: dict
     dev_report: EvaluationReport
     seconds: float
+    active_version: str | None = None
+    comparison: str = ""
 
 
 def train_model(train: pd.DataFrame, dev_path: Path, models_dir: Path, *, seed: int = DEFAULT_SEED,
-                version: str | None = None, activate: bool = True,
+                version: str | None = None, activate: bool = True, corrections: pd.DataFrame | None = None,
                 progress: Callable[[str, int, int], None] | None = None) -> TrainingOutcome:
-    """Train on `train`, evaluate on the dev CSV, and write `models_dir/<version>/`.
+    """Train on `train` (plus `corrections`, if given), evaluate on the dev CSV, and write
+    `models_dir/<version>/`: model, metadata, metrics.json, report.md and confusion.png.
 
+    The dev figures are compared with the active model's (evaluated on the same dev file).
     `progress(stage, done, total)` is called as rows are processed.
     """
     started = time.perf_counter()
+    dev = read_labeled(dev_path)
+    corrections_rows = 0
+    if corrections is not None:
+        train = with_corrections(train, corrections, dev)
+        corrections_rows = int(train["source"].astype(str).str.startswith("correction:").sum())
     normalizer = TextNormalizer()
     features = []
     for i, text in enumerate(train["text"], start=1):
@@ -66,21 +78,52 @@ def train_model(train: pd.DataFrame, dev_path: Path, models_dir: Path, *, seed: 
     engine = Triage(normalizer, RuleSet.load(normalizer=normalizer), scorer, {"version": version},
                     DecisionConfig.load(), CommuneDirectory.load(normalizer=normalizer),
                     ProcedureCatalog.load())
-    dev = read_labeled(dev_path)
-    report = evaluate(engine_predictor(engine), dev,
-                      progress=(lambda n: progress("dev", n, len(dev))) if progress else None)
+    report, confidences = _evaluate_on_dev(engine, dev, "dev", progress)
+    active = _active_engine(engine, models_dir)
+    active_metrics = _headline(_evaluate_on_dev(active, dev, "active", progress)[0]) if active else None
     seconds = time.perf_counter() - started
     folder = models_dir / version
+    extra = {}
+    if corrections is not None:
+        stamps = corrections.get("corrected_at", pd.Series(dtype=str)).astype(str)
+        extra = {"corrections_rows": corrections_rows,
+                 "corrections_through": max((s for s in stamps if s), default=None)}
     metadata = save_model(folder, scorer, {
         "version": version, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seed": seed, "training_data_sha256": digest, "training_rows": len(train),
         "label_counts": train["label"].value_counts().to_dict(), "features": len(scorer.vocabulary),
-        "dev_metrics": _headline(report), "training_seconds": round(seconds, 1)})
+        **extra, "dev_metrics": _headline(report), "training_seconds": round(seconds, 1)})
     (folder / "metrics.json").write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n",
                                          encoding="utf-8")
+    active_version = active.model_version if active else None
+    compared = render_comparison(comparison(metadata["dev_metrics"], active_metrics), version, active_version)
+    predicted = [row["predicted"] for row in confidences]
+    write_report(folder, metadata, report, compared,
+                 worst_errors(list(dev["text"]), list(dev["label"]), predicted,
+                              [row["confidence"] for row in confidences]))
     if activate:
-        (models_dir / ACTIVE_FILE).write_text(version + "\n", encoding="utf-8")
-    return TrainingOutcome(folder, metadata, report, seconds)
+        activate_version(models_dir, version)
+    return TrainingOutcome(folder, metadata, report, seconds, active_version, compared)
+
+
+def _evaluate_on_dev(engine: Triage, dev: pd.DataFrame, stage: str,
+                     progress: Callable[[str, int, int], None] | None) -> tuple[EvaluationReport, list[dict]]:
+    predictions, details = [], []
+    for i, text in enumerate(dev["text"], start=1):
+        decision = engine.analyze(text)[1].decision
+        predictions.append(Prediction(decision.label, decision.urgent, decision.procedure_id))
+        details.append({"predicted": decision.label, "confidence": decision.confidence})
+        if progress and (i % 50 == 0 or i == len(dev)):
+            progress(stage, i, len(dev))
+    return evaluate_predictions(dev, predictions), details
+
+
+def _active_engine(engine: Triage, models_dir: Path) -> Triage | None:
+    """The currently active model of `models_dir` (None if there is none or it does not load)."""
+    try:
+        return engine.with_model(resolve_model_dir(models_dir))
+    except ModelError:
+        return None
 
 
 def make_vectorizer() -> TfidfVectorizer:

@@ -1,0 +1,61 @@
+"""/admin: review-screen accounts (list, create, disable, enable) and the API tokens list. Admins only."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+
+from service.db import get_db
+from service.queue import to_local
+from service.tokens import list_tokens
+from service.users import USER_ROLES, UserError, create_user, list_users, set_disabled
+from service.web import ROLE_NAMES, current_user, login_required, page_blueprint
+
+bp = page_blueprint(Blueprint("admin", __name__, url_prefix="/admin"))
+
+
+@bp.get("/users")
+@login_required("admin")
+def users() -> str:
+    accounts = [{**vars(u), "created_at": to_local(u.created_at),
+                 "last_login_at": u.last_login_at and to_local(u.last_login_at)} for u in list_users(get_db())]
+    tokens = [{**vars(t), "created_at": to_local(t.created_at)} for t in list_tokens(get_db())]
+    return render_template("admin_users.html", accounts=accounts, tokens=tokens, roles=USER_ROLES)
+
+
+@bp.post("/users")
+@login_required("admin")
+def create() -> Response:
+    form = request.form
+    try:
+        create_user(get_db(), form.get("name", "").strip(), form.get("role", ""), form.get("password", ""),
+                    method=current_app.config["PASSWORD_HASH"])
+    except UserError as error:
+        flash(f"Chưa tạo được tài khoản: {error}", "error")
+    else:
+        flash(f"Đã tạo tài khoản {form['name'].strip()} ({ROLE_NAMES[form['role']]}).", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<name>/disable")
+@login_required("admin")
+def disable(name: str) -> Response:
+    return _set_disabled(name, True)
+
+
+@bp.post("/users/<name>/enable")
+@login_required("admin")
+def enable(name: str) -> Response:
+    return _set_disabled(name, False)
+
+
+def _set_disabled(name: str, disabled: bool) -> Response:
+    if disabled and name == current_user().name:
+        flash("Không thể tự khóa tài khoản đang dùng.", "error")
+        return redirect(url_for("admin.users"))
+    try:
+        set_disabled(get_db(), name, disabled)
+    except UserError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"Đã {'khóa' if disabled else 'mở lại'} tài khoản {name}.", "success")
+    return redirect(url_for("admin.users"))

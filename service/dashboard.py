@@ -1,0 +1,43 @@
+"""/dashboard: messages per label per day, share needing review, correction rate, model-officer agreement."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from service.charts import share_bar, stacked_bars
+from service.db import get_db
+from service.queue import dashboard_stats
+from service.review import LABEL_NAMES
+from service.web import login_required, page_blueprint
+from triage import LABELS
+
+bp = page_blueprint(Blueprint("dashboard", __name__))
+
+PERIODS = (7, 14, 30, 90)
+
+
+@bp.get("/dashboard")
+@login_required()
+def dashboard() -> str:
+    """Charts drawn on the server as inline SVG."""
+    try:
+        days = int(request.args.get("days", "14"))
+    except ValueError:
+        abort(400, "Khoảng thời gian không hợp lệ.")
+    if days not in PERIODS:
+        abort(400, f"Khoảng thời gian phải là một trong {', '.join(map(str, PERIODS))} ngày.")
+    stats = dashboard_stats(get_db(), days=days)
+    per_label = stacked_bars(stats.days, stats.per_day, LABELS, LABEL_NAMES,
+                             title=f"Số tin nhắn theo nhãn mỗi ngày ({days} ngày gần nhất)")
+    shares = [
+        share_bar(stats.needs_review_share, title="Tỉ lệ cần duyệt",
+                  detail=f"{stats.needs_review} / {stats.total} tin nhắn được đánh dấu cần duyệt",
+                  colour="#d68910"),
+        share_bar(stats.correction_rate, title="Tỉ lệ đã được cán bộ duyệt",
+                  detail=f"{stats.corrected} / {stats.total} tin nhắn có nhãn của cán bộ", colour="#2471a3"),
+        share_bar(stats.agreement, title="Mô hình đồng ý với cán bộ",
+                  detail=f"{stats.agreed} / {stats.corrected} tin đã duyệt giữ nguyên nhãn dự đoán",
+                  colour="#229954"),
+    ]
+    return render_template("dashboard.html", stats=stats, per_label=per_label, shares=shares, days=days,
+                           periods=PERIODS, LABELS=LABELS, LABEL_NAMES=LABEL_NAMES)

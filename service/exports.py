@@ -1,0 +1,38 @@
+"""Officers' corrections as training rows (what `triage export-corrections` writes)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import select
+
+from service.db import Database
+from service.schema import corrections, messages
+from triage.entities import mask_sensitive
+
+COLUMNS = ["text", "label", "urgent", "procedure_id", "source", "corrected_by_role", "corrected_at",
+           "predicted_label"]
+
+
+def corrections_frame(db: Database) -> pd.DataFrame:
+    """The latest correction of each corrected message joined with the message, text masked as for
+    analysts (phones, plates, ID numbers), oldest correction first."""
+    query = (select(messages.c.id, messages.c.text, messages.c.label.label("predicted_label"),
+                    corrections.c.label, corrections.c.urgent, corrections.c.procedure_id,
+                    corrections.c.created_by_role, corrections.c.created_at, corrections.c.id.label("cid"))
+             .join(messages, messages.c.id == corrections.c.message_id).order_by(corrections.c.id))
+    with db.transaction() as conn:
+        rows = pd.DataFrame(conn.execute(query).mappings().all())
+    if rows.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    latest = rows.drop_duplicates("id", keep="last")
+    stamps = pd.to_datetime(latest["created_at"], utc=True)
+    return pd.DataFrame({
+        "text": latest["text"].map(mask_sensitive),
+        "label": latest["label"],
+        "urgent": [int(bool(u) and label == "crime_tip") for u, label in zip(latest["urgent"], latest["label"])],
+        "procedure_id": latest["procedure_id"].fillna("").where(latest["label"] == "procedure", ""),
+        "source": "correction:" + latest["id"],
+        "corrected_by_role": latest["created_by_role"],
+        "corrected_at": stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "predicted_label": latest["predicted_label"],
+    })[COLUMNS].reset_index(drop=True)

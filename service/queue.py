@@ -1,0 +1,154 @@
+"""Queries behind the review screen: the review queue and the dashboard's numbers."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any, Literal
+
+from sqlalchemy import Text, and_, cast, exists, func, select, true
+
+from service.db import Database
+from service.schema import corrections, messages
+from triage import LABELS
+
+# Vietnam keeps UTC+7 all year: days on the screen are local days.
+LOCAL_TZ = timezone(timedelta(hours=7))
+Status = Literal["unreviewed", "reviewed", "all"]
+STATUSES: tuple[Status, ...] = ("unreviewed", "reviewed", "all")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue shows; None means no restriction."""
+
+    label: str | None = None
+    status: Status = "unreviewed"
+    hamlet: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass
+class QueuePage:
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+    pages: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pages = max(1, -(-self.total // self.per_page))
+
+
+def local_day_start(day: date) -> datetime:
+    """00:00 Vietnam time of `day`, in UTC (stored times are UTC)."""
+    return datetime.combine(day, time(), LOCAL_TZ).astimezone(UTC)
+
+
+def to_local(moment: datetime) -> datetime:
+    """A stored time (naive UTC on SQLite) in Vietnam time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL_TZ)
+
+
+def _conditions(chosen: QueueFilter) -> list[Any]:
+    reviewed = exists().where(corrections.c.message_id == messages.c.id)
+    conditions: list[Any] = []
+    if chosen.label:
+        conditions.append(messages.c.label == chosen.label)
+    if chosen.status == "unreviewed":
+        conditions.append(~reviewed)
+    elif chosen.status == "reviewed":
+        conditions.append(reviewed)
+    if chosen.hamlet:
+        # Hamlets are entities in the stored result JSON; both JSON and JSONB print '"value": "<id>"'
+        # and the id is checked against the commune's hamlets first, so it holds no LIKE wildcards.
+        conditions.append(cast(messages.c.result, Text).like(f'%"value": "{chosen.hamlet}"%'))
+    if chosen.date_from:
+        conditions.append(messages.c.received_at >= local_day_start(chosen.date_from))
+    if chosen.date_to:
+        conditions.append(messages.c.received_at < local_day_start(chosen.date_to + timedelta(days=1)))
+    return conditions
+
+
+def review_queue(db: Database, chosen: QueueFilter, *, page: int, per_page: int) -> QueuePage:
+    """Urgent tips first, then the least confident, then the newest; each row with its latest correction."""
+    where = and_(true(), *_conditions(chosen))
+    order = (messages.c.urgent.desc(), messages.c.confidence.asc(), messages.c.received_at.desc(), messages.c.id)
+    with db.transaction() as conn:
+        total = conn.execute(select(func.count()).select_from(messages).where(where)).scalar_one()
+        rows = [dict(r) for r in conn.execute(select(messages).where(where).order_by(*order)
+                                              .limit(per_page).offset((page - 1) * per_page)).mappings()]
+        latest = _latest_corrections(conn, [row["id"] for row in rows])
+    for row in rows:
+        row["latest_correction"] = latest.get(row["id"])
+        row["correction_count"] = latest.get(row["id"], {}).get("count", 0)
+    return QueuePage(rows, total, page, per_page)
+
+
+def _latest_corrections(conn, message_ids: list[str]) -> dict[str, dict[str, Any]]:
+    if not message_ids:
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    counts: Counter[str] = Counter()
+    for row in conn.execute(select(corrections).where(corrections.c.message_id.in_(message_ids))
+                            .order_by(corrections.c.id)).mappings():
+        counts[row["message_id"]] += 1
+        found[row["message_id"]] = dict(row)
+    for message_id, row in found.items():
+        row["count"] = counts[message_id]
+    return found
+
+
+@dataclass(frozen=True)
+class DashboardStats:
+    days: list[date]
+    per_day: dict[date, dict[str, int]]
+    total: int
+    needs_review: int
+    corrected: int
+    agreed: int
+
+    @property
+    def needs_review_share(self) -> float | None:
+        return self.needs_review / self.total if self.total else None
+
+    @property
+    def correction_rate(self) -> float | None:
+        return self.corrected / self.total if self.total else None
+
+    @property
+    def agreement(self) -> float | None:
+        return self.agreed / self.corrected if self.corrected else None
+
+
+def dashboard_stats(db: Database, *, days: int, today: date | None = None) -> DashboardStats:
+    """Numbers of the last `days` local days: messages per label per day, review share, corrections.
+
+    A message counts as corrected when an officer labelled it; the model agrees when the latest
+    of those labels is the one it predicted.
+    """
+    today = today or datetime.now(LOCAL_TZ).date()
+    first = today - timedelta(days=days - 1)
+    window = messages.c.received_at >= local_day_start(first)
+    per_day: dict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(LABELS, 0))
+    total = needs_review = 0
+    predicted: dict[str, str] = {}
+    with db.transaction() as conn:
+        for row in conn.execute(select(messages.c.id, messages.c.received_at, messages.c.label,
+                                       messages.c.needs_review).where(window)):
+            per_day[to_local(row.received_at).date()][row.label] += 1
+            total += 1
+            needs_review += bool(row.needs_review)
+            predicted[row.id] = row.label
+        final: dict[str, str] = {}
+        for row in conn.execute(select(corrections.c.message_id, corrections.c.label)
+                                .join(messages, messages.c.id == corrections.c.message_id)
+                                .where(window).order_by(corrections.c.id)):
+            final[row.message_id] = row.label
+    agreed = sum(1 for message_id, label in final.items() if predicted.get(message_id) == label)
+    day_list = [first + timedelta(days=i) for i in range(days)]
+    return DashboardStats(day_list, {d: per_day[d] for d in day_list}, total, needs_review, len(final), agreed)

@@ -1,0 +1,159 @@
+"""Review pages: the queue (/review), a message with its history (/messages/<id>), and corrections.
+
+Corrections go through the same append-only storage as POST /v1/messages/<id>/label, with the
+logged-in user as author. Analysts see phones, plates and ID numbers masked everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from service import payload
+from service.classifier import get_classifier
+from service.db import get_db
+from service.errors import ApiError
+from service.highlight import highlight
+from service.queue import STATUSES, QueueFilter, review_queue, to_local
+from service.store import get_store
+from service.web import current_user, login_required, page_blueprint, safe_next
+from triage import LABELS
+from triage.entities import mask_sensitive
+from triage.procedures import PROCEDURE_IDS
+
+bp = page_blueprint(Blueprint("review", __name__))
+
+PER_PAGE = 25
+LABEL_NAMES = {"crime_tip": "Tin báo tội phạm", "procedure": "Thủ tục hành chính", "chat": "Trò chuyện, khác"}
+LABEL_KEYS = {"crime_tip": "1", "procedure": "2", "chat": "3"}
+STATUS_NAMES = {"unreviewed": "Chưa duyệt", "reviewed": "Đã duyệt", "all": "Tất cả"}
+QUEUE_NAMES = {"crime_tips": "Tin báo", "procedures": "Thủ tục", "chat": "Trò chuyện", "review": "Cần duyệt"}
+PRIORITY_NAMES = {"urgent": "Khẩn cấp", "high": "Cao", "normal": "Bình thường", "low": "Thấp"}
+
+
+def hamlet_names() -> dict[str, str]:
+    """Hamlet id -> name, over every configured commune."""
+    directory = get_classifier().engine().communes
+    return {key: hamlet.name for commune in directory.communes.values() for key, hamlet in commune.hamlets.items()}
+
+
+def _masking() -> bool:
+    user = current_user()
+    return user is not None and user.role == "analyst"
+
+
+def _shown(text: str | None) -> str | None:
+    """Free text as this user may see it."""
+    return mask_sensitive(text) if text and _masking() else text
+
+
+def _view(row: dict[str, Any], hamlets: dict[str, str]) -> dict[str, Any]:
+    """What a template needs of a stored message."""
+    result = row["result"] or {}
+    route = result.get("route") or {}
+    latest = row.get("latest_correction")
+    return {
+        "id": row["id"], "html": highlight(row["text"], result.get("reasons", []), mask=_masking()),
+        "label": row["label"], "confidence": row["confidence"], "urgent": row["urgent"],
+        "needs_review": row["needs_review"], "procedure_id": row["procedure_id"],
+        "queue": route.get("queue"), "priority": route.get("priority"),
+        "received_at": to_local(row["received_at"]),
+        "hamlets": sorted({hamlets.get(e["value"], e["value"]) for e in result.get("entities", [])
+                           if e.get("kind") == "hamlet"}),
+        "rules": sorted({r["rule_id"] for r in result.get("reasons", []) if r.get("kind") == "rule"}),
+        "latest": latest and {**latest, "note": _shown(latest.get("note")),
+                              "created_at": to_local(latest["created_at"])},
+        "correction_count": row.get("correction_count", 0),
+    }
+
+
+def _filter_from_args(hamlets: dict[str, str]) -> QueueFilter:
+    args = request.args
+    label = args.get("label") or None
+    status = args.get("status") or "unreviewed"
+    hamlet = args.get("hamlet") or None
+    if label not in (None, *LABELS) or status not in STATUSES or hamlet not in (None, *hamlets):
+        abort(400, "Bộ lọc không hợp lệ.")
+    return QueueFilter(label=label, status=status, hamlet=hamlet,  # type: ignore[arg-type]
+                       date_from=_date_arg("from"), date_to=_date_arg("to"))
+
+
+def _date_arg(name: str) -> date | None:
+    raw = request.args.get(name) or None
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400, f"Ngày không hợp lệ: {raw!r} (định dạng NNNN-TT-NN).")
+
+
+@bp.get("/review")
+@login_required()
+def queue() -> str:
+    """The review queue, filtered and paginated."""
+    hamlets = hamlet_names()
+    chosen = _filter_from_args(hamlets)
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        abort(400, "Số trang không hợp lệ.")
+    found = review_queue(get_db(), chosen, page=page, per_page=PER_PAGE)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("review.html", page=found, rows=[_view(r, hamlets) for r in found.rows],
+                           chosen=chosen, hamlets=hamlets, args=args, **_names())
+
+
+@bp.get("/messages/<message_id>")
+@login_required()
+def message(message_id: str) -> str:
+    """One message, its decision and every correction (who, when, what)."""
+    stored = get_store().message(message_id)
+    if stored is None:
+        abort(404, "Không tìm thấy tin nhắn này.")
+    history = [{**c, "note": _shown(c["note"]), "created_at": to_local(c["created_at"])}
+               for c in stored["corrections"]]
+    view = _view({**stored, "latest_correction": stored["corrections"][-1] if stored["corrections"] else None},
+                 hamlet_names())
+    reply = (stored["result"].get("route") or {}).get("reply")
+    return render_template("message.html", m=view, history=history, reply=_shown(reply), **_names())
+
+
+@bp.post("/messages/<message_id>/label")
+@login_required()
+def correct(message_id: str) -> Response:
+    """Confirm or correct a label from the review screen (Post/Redirect/Get)."""
+    user = current_user()
+    form = request.form
+    label = form.get("label")
+    body = {"label": label,
+            "urgent": form.get("urgent") == "1" if label == "crime_tip" else None,
+            "procedure_id": (form.get("procedure_id") or None) if label == "procedure" else None,
+            "note": form.get("note", "").strip() or None}
+    back = safe_next(form.get("next"), url_for("review.queue"))
+    try:
+        correction = payload.label_correction(body, LABELS, PROCEDURE_IDS)
+    except ApiError as error:
+        flash(f"Chưa lưu: {error.description}", "error")
+        return redirect(back)
+    stored = get_store().add_correction(message_id, correction, created_by=user.name, role=user.role,
+                                        user_id=user.id)
+    if stored is None:
+        abort(404, "Không tìm thấy tin nhắn này.")
+    flash(Markup("Đã lưu nhãn “{}” cho <a href=\"{}\">tin nhắn</a>.").format(
+        LABEL_NAMES[correction.label], url_for("review.message", message_id=message_id)), "success")
+    return redirect(back)
+
+
+def _names() -> dict[str, Any]:
+    return {"LABELS": LABELS, "LABEL_NAMES": LABEL_NAMES, "LABEL_KEYS": LABEL_KEYS, "STATUS_NAMES": STATUS_NAMES,
+            "QUEUE_NAMES": QUEUE_NAMES, "PRIORITY_NAMES": PRIORITY_NAMES, "PROCEDURE_IDS": PROCEDURE_IDS,
+            "procedure_names": _procedure_names()}
+
+
+def _procedure_names() -> dict[str, str]:
+    catalog = get_classifier().engine().catalog
+    return {procedure_id: catalog[procedure_id].name for procedure_id in PROCEDURE_IDS}

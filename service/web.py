@@ -1,0 +1,183 @@
+"""The review screen's shell: sessions, login/logout, CSRF, security headers, roles, HTML errors.
+
+Pages authenticate with a signed session cookie only; API tokens never open a page. The
+session holds the user id and a random session id (`sid`) renewed at every login, and the
+user is reloaded on every request, so disabling an account ends its sessions at once.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.exceptions import HTTPException
+
+from service.db import DatabaseUnavailable, get_db
+from service.users import User, UserRole, authenticate, get_user, make_dummy_hash
+
+bp = Blueprint("web", __name__, static_folder="static", static_url_path="/static")
+
+# No inline scripts or styles anywhere: charts are inline SVG with presentation attributes.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+LOGIN_FAILED = ("Đăng nhập không thành công: sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang bị "
+                "tạm khóa. Sau {failures} lần sai liên tiếp, tài khoản bị khóa {minutes} phút.")
+ROLE_NAMES = {"officer": "Cán bộ", "analyst": "Phân tích viên", "admin": "Quản trị"}
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Blueprints of HTML pages (not part of the API, so not in the OpenAPI document).
+PAGE_BLUEPRINTS = ("web", "review", "dashboard", "admin")
+
+
+def csrf_token() -> str:
+    """This session's CSRF token (made on first use)."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def check_csrf() -> None:
+    """before_request of page blueprints: a form that changes something must carry the session's token."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    sent = request.form.get("csrf_token", "")
+    expected = session.get("csrf", "")
+    if not expected or not hmac.compare_digest(sent.encode("utf-8"), expected.encode("utf-8")):
+        abort(400, "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang và thử lại.")
+
+
+def current_user() -> User | None:
+    """The logged-in, enabled user of this request, or None."""
+    if "user" not in g:
+        g.user = None
+        user_id = session.get("user_id")
+        if isinstance(user_id, int) and session.get("sid"):
+            user = get_user(get_db(), user_id)
+            if user is not None and not user.disabled:
+                g.user = user
+    return g.user
+
+
+def login_required(*roles: UserRole) -> Callable:
+    """View decorator: redirect to /login when not logged in; 403 when the role may not see the page."""
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+            if roles and user.role not in roles:
+                abort(403, "Tài khoản của bạn không có quyền xem trang này.")
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A local path to go back to (never another site: no scheme, no host, no //, no backslash)."""
+    if not target or "\\" in target or not target.startswith("/") or target.startswith("//"):
+        return default
+    parts = urlsplit(target)
+    return default if parts.scheme or parts.netloc else target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Log in (Post/Redirect/Get); one message for every failure so names cannot be probed."""
+    if request.method == "GET":
+        if current_user() is not None:
+            return redirect(url_for("review.queue"))
+        return render_template("login.html", next=safe_next(request.args.get("next"), ""))
+    config = current_app.config
+    user = authenticate(get_db(), request.form.get("name", "").strip(), request.form.get("password", ""),
+                        max_failures=config["LOGIN_MAX_FAILURES"],
+                        lockout=timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"]),
+                        dummy_hash=_dummy_hash())
+    target = safe_next(request.form.get("next"), url_for("review.queue"))
+    if user is None:
+        flash(LOGIN_FAILED.format(failures=config["LOGIN_MAX_FAILURES"],
+                                  minutes=config["LOGIN_LOCKOUT_MINUTES"]), "error")
+        return redirect(url_for("web.login", next=target))
+    session.clear()  # nothing from before the login survives: no session fixation
+    session["user_id"] = user.id
+    session["sid"] = secrets.token_urlsafe(32)
+    session["csrf"] = secrets.token_urlsafe(32)
+    flash(f"Xin chào {user.name}.", "success")
+    return redirect(target)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    session.clear()
+    flash("Bạn đã đăng xuất.", "success")
+    return redirect(url_for("web.login"))
+
+
+def _dummy_hash() -> str:
+    hashes = current_app.extensions.setdefault("triage.dummy_hashes", {})
+    method = current_app.config["PASSWORD_HASH"]
+    if method not in hashes:
+        hashes[method] = make_dummy_hash(method)
+    return hashes[method]
+
+
+def html_error(error: HTTPException) -> tuple[str, int]:
+    """Errors on pages are pages (the API keeps its JSON shape)."""
+    status = error.code or 500
+    return render_template("error.html", status=status, message=error.description or error.name), status
+
+
+def html_unavailable(_error: DatabaseUnavailable) -> tuple[str, int]:
+    return render_template("error.html", status=503,
+                           message="Cơ sở dữ liệu tạm thời không truy cập được. Hãy thử lại sau ít phút."), 503
+
+
+def page_blueprint(blueprint: Blueprint) -> Blueprint:
+    """Give a page blueprint CSRF checks and HTML errors."""
+    blueprint.before_request(check_csrf)
+    blueprint.register_error_handler(HTTPException, html_error)
+    blueprint.register_error_handler(DatabaseUnavailable, html_unavailable)
+    return blueprint
+
+
+page_blueprint(bp)
+
+
+def add_security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Session cookie flags, security headers on every response, template helpers."""
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_NAME="triage_session")
+    app.after_request(add_security_headers)
+    app.jinja_env.globals.update(csrf_token=csrf_token, current_user=current_user, ROLE_NAMES=ROLE_NAMES)
