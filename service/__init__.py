@@ -21,6 +21,7 @@ from service import (
     errors,
     health,
     metrics,
+    payload,
     ratelimit,
     request_log,
     review,
@@ -55,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     errors.init_app(app)
     request_log.init_app(app)
+    payload.init_app(app)
     metrics.init_app(app)
     db.init_app(app)
     store.init_app(app)

@@ -61,14 +61,15 @@ def message(message_id: str) -> Response:
     stored = get_store().message(message_id)
     if stored is None:
         raise ApiError(404, f"No message with message_id {message_id!r}.")
-    text, result = stored["text"], stored["result"]
-    if g.client.role == "analyst":
+    text, result, corrections = stored["text"], stored["result"], stored["corrections"]
+    if g.client.role == "analyst":  # officers' notes quote numbers too
         text, result = mask_sensitive(text), _masked_result(result)
+        corrections = [{**c, "note": c["note"] and mask_sensitive(c["note"])} for c in corrections]
     return jsonify({
         "message_id": stored["id"], "msg_id": stored["msg_id"], "text": text, "commune": stored["commune"],
         "sender_hash": stored["sender_hash"], "client": stored["client"],
         "received_at": _iso(stored["received_at"]), "stored_at": _iso(stored["stored_at"]),
-        "result": result, "corrections": [_correction_json(c) for c in stored["corrections"]],
+        "result": result, "corrections": [_correction_json(c) for c in corrections],
     })
 
 

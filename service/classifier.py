@@ -2,8 +2,9 @@
 
 A request checks the pointer's mtime at most every MODEL_RELOAD_SECONDS. When it names another
 folder, the new engine is built beside the old one and then swapped in by one assignment, so a
-request always uses one complete engine; a model that fails to load is logged and the old one
-stays in service until the pointer changes again.
+request always uses one complete engine. The rules file (RULES_PATH) is re-read at the same
+moment. A model or rules file that fails to load is logged and the old engine stays in service
+until the pointer changes again.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from flask import Flask, current_app
 from service.errors import ApiError
 from triage import Triage
 from triage.engine import ACTIVE_FILE, default_models_dir, resolve_model_dir
-from triage.errors import ModelError
+from triage.errors import ConfigError, ModelError
 
 log = logging.getLogger("triage.service")
 
@@ -28,8 +29,10 @@ class Classifier:
     """Holds the current engine; `engine()` returns it after a rate-limited reload check."""
 
     def __init__(self, models_dir: Path, *, reload_seconds: float, loader: Callable[[Path], Triage],
-                 on_change: Callable[[str | None, str], None], engine: Triage | None = None) -> None:
+                 on_change: Callable[[str | None, str], None], engine: Triage | None = None,
+                 rules_path: Path | None = None) -> None:
         self.models_dir = models_dir
+        self.rules_path = rules_path
         self.reload_seconds = reload_seconds
         self.loader = loader
         self.on_change = on_change
@@ -61,12 +64,13 @@ class Classifier:
             self._pointer_mtime = mtime
             try:
                 folder = resolve_model_dir(self.models_dir)
-                if self.current is not None and folder == self.folder:
+                # With a rules file, touching ACTIVE re-reads it even when the model stays the same.
+                if self.current is not None and folder == self.folder and self.rules_path is None:
                     return
                 engine = self._build(folder)
-            except ModelError as error:
+            except (ModelError, ConfigError) as error:  # messages name files, never message text
                 self.load_error = str(error)
-                log.error("model load failed; keeping %s: %s",
+                log.error("model or rules load failed; keeping %s: %s",
                           self.current.model_version if self.current else "no model", error)
                 return
             old = self.current.model_version if self.current else None
@@ -75,7 +79,7 @@ class Classifier:
             log.info("model %s loaded from %s (was %s)", engine.model_version, folder, old)
 
     def _build(self, folder: Path) -> Triage:
-        return self.current.with_model(folder) if self.current else self.loader(folder)
+        return self.current.with_model(folder, rules_path=self.rules_path) if self.current else self.loader(folder)
 
     def _mtime(self) -> int | None:
         try:
@@ -88,14 +92,17 @@ def init_app(app: Flask) -> None:
     """Create the Classifier; load the model now unless PRELOAD_MODEL is off."""
     config = app.config
     models_dir = Path(config["MODELS_DIR"]) if config["MODELS_DIR"] else default_models_dir()
+    rules_path = Path(config["RULES_PATH"]) if config["RULES_PATH"] else None
 
     def load(folder: Path) -> Triage:
-        return Triage.load(folder, communes_dir=Path(config["COMMUNES_DIR"]) if config["COMMUNES_DIR"] else None,
+        return Triage.load(folder, rules_path=rules_path,
+                           communes_dir=Path(config["COMMUNES_DIR"]) if config["COMMUNES_DIR"] else None,
                            default_commune=config["DEFAULT_COMMUNE"])
 
     metrics = app.extensions["triage.metrics"]
     classifier = Classifier(models_dir, reload_seconds=config["MODEL_RELOAD_SECONDS"], loader=load,
-                            on_change=metrics.model_changed, engine=config.get("TRIAGE_ENGINE"))
+                            on_change=metrics.model_changed, engine=config.get("TRIAGE_ENGINE"),
+                            rules_path=rules_path)
     if classifier.current is None and config["PRELOAD_MODEL"]:
         classifier.check()
     app.extensions["triage.classifier"] = classifier

@@ -107,13 +107,14 @@ class Database:
 
 def _make_engine(url: str, pool_size: int) -> Engine:
     parsed = make_url(url)
+    # Bound parameters hold message text and notes: keep them out of SQL logs and error messages.
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url)
+        engine = create_engine(url, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     connect_args = {"connect_timeout": 3} if parsed.get_backend_name() == "postgresql" else {}
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=3,
-                         pool_recycle=3600, connect_args=connect_args)
+                         pool_recycle=3600, connect_args=connect_args, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
+from flask import Flask, abort, request
 
 from service.errors import ApiError
 
@@ -34,6 +34,17 @@ class LabelCorrection:
     note: str | None
 
 
+def reject_nul_in_path() -> None:
+    """before_request: a path parameter holding NUL names nothing (PostgreSQL refuses it in queries): 404."""
+    if any(isinstance(value, str) and "\x00" in value for value in (request.view_args or {}).values()):
+        abort(404)
+
+
+def init_app(app: Flask) -> None:
+    """Check path parameters before any view runs."""
+    app.before_request(reject_nul_in_path)
+
+
 def json_object() -> dict[str, Any]:
     """The request body as a JSON object (415 if not JSON, 400 if malformed or not an object)."""
     if not request.is_json:
@@ -59,7 +70,7 @@ def classify_item(body: Any, where: str = "") -> ClassifyItem:
                            if text is None else f"must be a string, not {_json_type(text)}")
     if not text.strip():
         raise _field_error(f"{where}text", "must not be empty or only whitespace")
-    return ClassifyItem(text=text,
+    return ClassifyItem(text=_storable(text, f"{where}text"),
                         msg_id=_optional_str(body, "msg_id", where, MAX_ID_CHARS),
                         sender_id=_optional_str(body, "sender_id", where, MAX_ID_CHARS),
                         commune=_optional_str(body, "commune", where, MAX_ID_CHARS))
@@ -108,7 +119,20 @@ def _optional_str(body: dict[str, Any], key: str, where: str, max_chars: int) ->
         raise _field_error(f"{where}{key}", f"must be a string or null, not {_json_type(value)}")
     if not value or len(value) > max_chars:
         raise _field_error(f"{where}{key}", f"must be 1 to {max_chars} characters long")
-    return value
+    return _storable(value, f"{where}{key}")
+
+
+def _storable(value: str, field: str) -> str:
+    """The string as it can be stored: lone surrogates refused, NUL characters replaced by U+FFFD.
+
+    JSON may escape a lone surrogate ("\\ud800"), which is not Unicode text (neither the tokenizer
+    nor PostgreSQL accept it); PostgreSQL text cannot hold NUL, and one NUL must not lose a tip.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _field_error(field, "holds a lone UTF-16 surrogate (\\ud800-\\udfff); send valid Unicode text") from None
+    return value.replace("\x00", "\ufffd")
 
 
 def _reject_unknown(body: dict[str, Any], known: set[str], where: str) -> None:

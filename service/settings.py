@@ -54,6 +54,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MODEL_RELOAD_SECONDS", 2.0, "How often (at most) a worker checks models/ACTIVE for a new "
             "model; 0 checks on every request.", float),
     Setting("PRELOAD_MODEL", True, "Load the model when the app starts (else on first use).", bool),
+    Setting("RULES_PATH", None, "Rules YAML file; default: the bundled triage/data/rules.yaml. Re-read "
+            "whenever models/ACTIVE changes; a file that fails to load keeps the previous rules serving."),
     Setting("COMMUNES_DIR", None, "Folder of commune YAML files; default: the bundled ones."),
     Setting("DEFAULT_COMMUNE", "dai_hong", "Commune used when a request names none."),
     Setting("MAX_CONTENT_LENGTH", 64 * 1024, "Largest request body in bytes (413 above).", int),

@@ -97,10 +97,12 @@ class Triage:
                    DecisionConfig.load(), CommuneDirectory.load(communes_dir, default_commune, normalizer),
                    ProcedureCatalog.load())
 
-    def with_model(self, model_dir: Path) -> Triage:
-        """A copy of this engine using another model folder (config stays shared)."""
+    def with_model(self, model_dir: Path, *, rules_path: Path | None = None) -> Triage:
+        """A copy of this engine using another model folder and, if given, the rules re-read from
+        `rules_path` (other config stays shared); raises ModelError or ConfigError, changing nothing."""
         scorer, metadata = load_model(model_dir)
-        return Triage(self.normalizer, self.rules, scorer, metadata, self.decision_config,
+        rules = RuleSet.load(rules_path, self.normalizer) if rules_path else self.rules
+        return Triage(self.normalizer, rules, scorer, metadata, self.decision_config,
                       self.communes, self.catalog)
 
     def analyze(self, text: str, timings: dict[str, float] | None = None) -> tuple[NormalizedText, Analysis]:

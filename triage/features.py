@@ -20,7 +20,8 @@ def featurize(message: NormalizedText) -> list[str]:
     append = features.append
     previous = "<s>"
     for word in message.words:
-        if not word[0].isalnum():
+        # [:1], not [0]: a token of combining marks alone is empty once its accents are stripped.
+        if not word[:1].isalnum():
             previous = "<p>"
             continue
         append("w:" + word)
@@ -28,7 +29,7 @@ def featurize(message: NormalizedText) -> list[str]:
         previous = word
     previous = "<s>"
     for syllable in message.plain:
-        if not syllable[0].isalnum():
+        if not syllable[:1].isalnum():
             previous = "<p>"
             continue
         features.extend(_syllable_features(syllable))
