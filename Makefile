@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test train lint clean bench-quality bench-speed
+.PHONY: install run test train lint clean bench-quality bench-speed reliability
 
 install: $(STAMP)
 
@@ -32,6 +32,15 @@ bench-quality: install
 # Speed beside word_tokenize, fastText and rules alone; HTTP with 1 and 2 workers; scaling (docs/benchmarks.md).
 bench-speed: install
 	$(BIN)/python -m bench.speed
+
+# Load and fault scripts against PostgreSQL (docs/reliability.md); each < 3 min, not part of `make test`.
+# db_outage stops and restarts the local PostgreSQL cluster for ~10 s.
+reliability: install
+	$(BIN)/python -m reliability.sustained_load
+	$(BIN)/python -m reliability.kill_worker
+	$(BIN)/python -m reliability.db_outage
+	$(BIN)/python -m reliability.corrupt_model
+	$(BIN)/python -m reliability.sigterm
 
 lint: install
 	$(BIN)/ruff check triage service tests bench

@@ -50,6 +50,14 @@ local bodies = {%(bodies)s}
 local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %(token)s"}
 local counter = 0
 local threads = 0
+local run = "0"
+
+-- Each wrk run passes its own name (`-- NAME`): msg_ids must not repeat those of the warm-up run,
+-- or the measured run's first requests would take the idempotent-retry path (a conflicting insert plus a
+-- read of the stored result) instead of storing new messages.
+function init(args)
+  run = args[1] or "0"
+end
 
 function setup(thread)
   threads = threads + 1
@@ -58,8 +66,8 @@ end
 
 function request()
   counter = counter + 1
-  local body = string.format('{"text":%%s,"msg_id":"bench-%%d-%%d","sender_id":"zalo-%%d"}',
-                             bodies[counter %% #bodies + 1], tid, counter, counter %% 97)
+  local body = string.format('{"text":%%s,"msg_id":"bench-%%s-%%d-%%d","sender_id":"zalo-%%d"}',
+                             bodies[counter %% #bodies + 1], run, tid, counter, counter %% 97)
   return wrk.format("POST", "/v1/classify", headers, body)
 end
 """
@@ -134,9 +142,9 @@ def start_server(instance: Path, port: int, workers: int, database_url: str | No
 def run_wrk(name: str, url: str, script: Path, seconds: float, connections: int) -> Result:
     """One wrk run (after a short warm-up); parses the JSON line of the done() hook."""
     base = ["wrk", "-t1", f"-c{connections}", "-s", str(script)]
-    subprocess.run([*base, "-d2s", url], check=True, capture_output=True)
-    output = subprocess.run([*base, f"-d{seconds:.0f}s", url], check=True, capture_output=True,
-                            text=True).stdout
+    subprocess.run([*base, "-d2s", url, "--", "warmup"], check=True, capture_output=True)
+    output = subprocess.run([*base, f"-d{seconds:.0f}s", url, "--", "measured"], check=True,
+                            capture_output=True, text=True).stdout
     line = next(line for line in output.splitlines() if line.startswith("WRK_JSON "))
     stats = json.loads(line.removeprefix("WRK_JSON "))
     return Result(name, stats["requests"] / (stats["duration_us"] / 1e6), stats["p50_us"] / 1e3,
