@@ -2,6 +2,7 @@ import json
 
 from click.testing import CliRunner
 
+from tests.conftest import tiny_train
 from triage.cli import main
 
 
@@ -51,14 +52,7 @@ def test_evaluate_rejects_a_bad_file_clearly(tmp_path):
 
 
 def test_train_writes_a_loadable_model_version(tmp_path):
-    rows = ["text,label,urgent,procedure_id"]
-    for i in range(6):
-        rows += [f"nhà số {i} bị trộm xe máy,crime_tip,0,", f"đang đánh nhau ở chợ số {i} cứu với,crime_tip,1,",
-                 f"tách hộ cho con thứ {i},procedure,0,tach_ho",
-                 f"làm căn cước cho bé {i} tuổi,procedure,0,cap_can_cuoc",
-                 f"chào anh {i} nha,chat,0,", f"cảm ơn {i} lần,chat,0,"]
-    data = tmp_path / "train.csv"
-    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    data = tiny_train(tmp_path / "train.csv")
     models = tmp_path / "models"
     result = CliRunner().invoke(main, ["train", "--data", str(data), "--models-dir", str(models), "--version", "t1"])
     assert result.exit_code == 0, result.output

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 from click.testing import CliRunner
 
+from tests.conftest import tiny_train
 from tests.test_registry import add_version
 from triage.cli import main
 from triage.datasets import read_labeled, with_corrections
@@ -18,17 +19,6 @@ DEV = ("text,label,urgent,procedure_id\n"
        "cứu với có người cầm dao đánh nhau,crime_tip,1,\n"
        "làm căn cước cho con cần gì,procedure,0,cap_can_cuoc\n"
        "chào các anh,chat,0,\n")
-
-
-def tiny_train(path: Path) -> Path:
-    rows = ["text,label,urgent,procedure_id"]
-    for i in range(6):
-        rows += [f"nhà số {i} bị trộm xe máy,crime_tip,0,", f"đang đánh nhau ở chợ số {i} cứu với,crime_tip,1,",
-                 f"tách hộ cho con thứ {i},procedure,0,tach_ho",
-                 f"làm căn cước cho bé {i} tuổi,procedure,0,cap_can_cuoc",
-                 f"chào anh {i} nha,chat,0,", f"cảm ơn {i} lần,chat,0,"]
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
 
 
 def corrections_csv(path: Path) -> Path:
