@@ -20,6 +20,7 @@ from service import (
     db,
     errors,
     health,
+    memory,
     metrics,
     payload,
     ratelimit,
@@ -59,6 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     payload.init_app(app)
     metrics.init_app(app)
     db.init_app(app)
+    memory.init_app(app)
     store.init_app(app)
     ratelimit.init_app(app)
     auth.init_app(app)

@@ -11,6 +11,7 @@ from service import payload
 from service.auth import api_access
 from service.classifier import get_classifier
 from service.errors import ApiError
+from service.memory import get_memory
 from service.metrics import get_metrics
 from service.openapi import openapi_document
 from service.recording import classify_and_record
@@ -81,7 +82,7 @@ def openapi() -> Response:
 
 def _classify(items: list[payload.ClassifyItem]) -> list[dict[str, Any]]:
     engine = get_classifier().engine()
-    results = classify_and_record(engine, get_store(), items, g.client,
+    results = classify_and_record(engine, get_store(), get_memory(), items, g.client,
                                   current_app.config["SECRET_KEY"].encode("utf-8"))
     metrics = get_metrics()
     for result in results:

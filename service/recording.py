@@ -9,7 +9,7 @@ from typing import Any
 
 from service.auth import Client
 from service.errors import ApiError
-from service.memory import lookup
+from service.memory import CorrectionMemory
 from service.payload import ClassifyItem
 from service.pseudonym import pseudonymize
 from service.store import MessageStore
@@ -17,8 +17,8 @@ from triage import Triage
 from triage.engine import KnownLabel
 
 
-def classify_and_record(engine: Triage, store: MessageStore, items: list[ClassifyItem], client: Client,
-                        secret: bytes) -> list[dict[str, Any]]:
+def classify_and_record(engine: Triage, store: MessageStore, memory: CorrectionMemory, items: list[ClassifyItem],
+                        client: Client, secret: bytes) -> list[dict[str, Any]]:
     """Results in request order, each with its message_id.
 
     A msg_id already stored returns the stored result: the retry is classified but not stored
@@ -27,7 +27,7 @@ def classify_and_record(engine: Triage, store: MessageStore, items: list[Classif
     """
     for item in items:
         _check_commune(engine, item.commune)
-    known_label = lookup(store.db, engine)
+    known_label = memory.lookup(engine)
     received_at = datetime.now(UTC)
     first_by_msg_id: dict[str, dict[str, Any]] = {}
     new_records: list[dict[str, Any]] = []

@@ -66,6 +66,8 @@ SETTINGS: tuple[Setting, ...] = (
             "e.g. redis://127.0.0.1:6379/0; default: in-memory, per worker."),
     Setting("TOKEN_CACHE_SECONDS", 5.0, "How long a worker trusts its cached token list "
             "(a revoked token stops working within this time).", float),
+    Setting("CORRECTION_CACHE_SECONDS", 1.0, "How often a worker reads new officer corrections into its "
+            "correction memory (a worker sees its own corrections at once).", float),
     Setting("SPOOL_DIR", None, "Folder of the durable spool used while the database is down; "
             "default: instance/spool."),
     Setting("LOG_LEVEL", "INFO", "Level of the service's structured log lines."),

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Insert, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.db import Database, DatabaseUnavailable
-from service.memory import text_hash
+from service.memory import CorrectionMemory, text_hash
 from service.metrics import Metrics
 from service.payload import LabelCorrection
 from service.schema import corrections, messages
@@ -36,10 +36,11 @@ _FIND_BY_MSG_IDS = select(messages.c.id, messages.c.msg_id, messages.c.result).w
 class MessageStore:
     """Messages (idempotent by msg_id) and append-only corrections."""
 
-    def __init__(self, db: Database, spool: Spool, metrics: Metrics) -> None:
+    def __init__(self, db: Database, spool: Spool, metrics: Metrics, memory: CorrectionMemory) -> None:
         self.db = db
         self.spool = spool
         self.metrics = metrics
+        self.memory = memory
 
     def save(self, records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """Store new records. A record whose msg_id is already stored is not stored again: the
@@ -113,6 +114,7 @@ class MessageStore:
                       # the correction memory's key (service.memory): same text again -> officer's label
                       "memory_key": text_hash(text)}
             new_id = conn.execute(insert(corrections).values(**values).returning(corrections.c.id)).scalar_one()
+        self.memory.invalidate()
         return {"id": new_id, **values}
 
 
@@ -133,7 +135,7 @@ def init_app(app: Flask) -> None:
     """Attach the MessageStore, spooling into SPOOL_DIR (default instance/spool)."""
     folder = app.config["SPOOL_DIR"] or f"{app.instance_path}/spool"
     app.extensions["triage.store"] = MessageStore(app.extensions["triage.db"], Spool(folder),
-                                                  app.extensions["triage.metrics"])
+                                                  app.extensions["triage.metrics"], app.extensions["triage.memory"])
 
 
 def get_store() -> MessageStore:

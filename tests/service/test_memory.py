@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import UTC, datetime
+
+from sqlalchemy import insert
 
 from service.exports import corrections_frame
+from service.memory import text_hash
+from service.schema import corrections
 from triage.engine import resolve_model_dir
 
 TEXT = "Nhà tôi ở thôn Hà Nha bị trộm xe máy"
@@ -84,3 +89,37 @@ def test_export_with_an_explicit_database_url_and_no_corrections(runner, databas
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8").startswith("text,label,urgent")
     assert "0 corrected messages" in result.output
+
+
+def test_another_worker_sees_a_correction_after_its_cache_time(make_app, client, auth):
+    """Each worker caches the memory: a correction made through another worker arrives within
+    CORRECTION_CACHE_SECONDS (here: never, until the cache is invalidated; or at once with 0)."""
+    first = classify(client, auth, TEXT)
+    cached, uncached = make_app(CORRECTION_CACHE_SECONDS=3600), make_app(CORRECTION_CACHE_SECONDS=0)
+    classify(cached.test_client(), auth, "cho hỏi giờ làm việc")  # reads the (empty) memory now
+    correct(client, auth, first["message_id"], label="chat")
+    assert classify(uncached.test_client(), auth, TEXT)["label"] == "chat"
+    assert classify(cached.test_client(), auth, TEXT)["label"] == "crime_tip", "still within its cache time"
+    cached.extensions["triage.memory"].invalidate()
+    assert classify(cached.test_client(), auth, TEXT)["label"] == "chat"
+
+
+def test_a_correction_committed_late_with_a_lower_id_is_still_read(app, client, auth):
+    """On PostgreSQL a correction can commit after one with a higher id was read: the memory
+    re-reads the last ids, so it is not skipped."""
+    first = classify(client, auth, TEXT)
+    other = classify(client, auth, "cho hỏi thủ tục tách hộ")
+    with app.app_context():
+        keys = {first["message_id"]: text_hash(TEXT), other["message_id"]: text_hash("cho hỏi thủ tục tách hộ")}
+
+    def add(correction_id: int, message_id: str, label: str) -> None:
+        with app.extensions["triage.db"].transaction() as conn:
+            conn.execute(insert(corrections).values(
+                id=correction_id, message_id=message_id, label=label, created_by="test", created_by_role="officer",
+                created_at=datetime.now(UTC), memory_key=keys[message_id]))
+        app.extensions["triage.memory"].invalidate()
+
+    add(20, other["message_id"], "chat")
+    assert classify(client, auth, "cho hỏi thủ tục tách hộ")["label"] == "chat"  # id 20 read
+    add(15, first["message_id"], "chat")  # committed after 20 was read
+    assert classify(client, auth, TEXT)["label"] == "chat"
