@@ -1,13 +1,17 @@
 import json
+from collections import Counter
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from triage.errors import ModelError
-from triage.features import featurize
+from triage.features import FeatureIndexer, featurize
 from triage.model import LinearScorer, load_model, read_metadata, save_model
 from triage.training import fit_pipelines
 
+ROOT = Path(__file__).resolve().parent.parent
 TEXTS = [
     ("nhà tôi bị trộm xe máy", "crime_tip", 0, ""),
     ("có người đang đánh nhau ở chợ cứu với", "crime_tip", 1, ""),
@@ -82,3 +86,20 @@ def test_mismatched_metadata_is_refused(fitted, tmp_path, key, value):
 def test_missing_model_folder_says_how_to_fix(tmp_path):
     with pytest.raises(ModelError, match="triage train"):
         load_model(tmp_path)
+
+
+def test_the_indexer_finds_the_same_features_as_featurize(engine):
+    """Serving maps a message straight to vocabulary indices; training sees feature strings. Both
+    must describe the same message (the bundled model's vocabulary, dev messages and odd inputs)."""
+    texts = list(pd.read_csv(ROOT / "training_data" / "dev.csv", dtype=str, keep_default_na=False)["text"])
+    texts += ["", "😀😀", "...", "ko dc j ạ", "A\u0301 à", "NHÀ TÔI BỊ TRỘM!!! gọi 0905123456", "x" * 300]
+    scorer, indexer = engine.scorer, FeatureIndexer(engine.scorer.vocabulary)
+    for text in texts:
+        message = engine.normalizer.normalize(text)
+        features = featurize(message)
+        looked_up = [scorer.vocabulary[f] for f in features if f in scorer.vocabulary]
+        assert Counter(indexer.indices(message)) == Counter(looked_up), text
+        fast, plain = scorer.predict_message(message), scorer.predict(features)
+        assert fast.label == pytest.approx(plain.label, abs=1e-12), text
+        assert fast.urgent == pytest.approx(plain.urgent, abs=1e-12), text
+        assert fast.procedure == pytest.approx(plain.procedure, abs=1e-12), text

@@ -12,7 +12,6 @@ from typing import Any
 from triage.decision import Decision, DecisionConfig, decide
 from triage.entities import find_entities
 from triage.errors import ModelError
-from triage.features import featurize
 from triage.labels import Label
 from triage.model import HeadOutput, LinearScorer, load_model
 from triage.procedures import ProcedureCatalog
@@ -113,7 +112,7 @@ class Triage:
         t1 = clock()
         hits = self.rules.apply(message)
         t2 = clock()
-        model = self.scorer.predict(featurize(message))
+        model = self.scorer.predict_message(message)
         t3 = clock()
         decision = decide(model, hits, self.decision_config)
         if timings is not None:

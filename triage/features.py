@@ -8,6 +8,7 @@ unaccented, teencode and misspelled messages land on the same features.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 from triage.text import NormalizedText
 
@@ -36,6 +37,52 @@ def featurize(message: NormalizedText) -> list[str]:
         append("q:" + previous + " " + syllable)
         previous = syllable
     return features
+
+
+class FeatureIndexer:
+    """`featurize` followed by a vocabulary lookup, in one pass and mostly from caches.
+
+    Most features belong to one syllable (its accent-free form and character 4-grams) or one word,
+    and a commune's vocabulary is small, so their vocabulary indices are looked up once per
+    syllable or word; only bigrams are looked up per message. Gives the same multiset of indices
+    as looking up `featurize(message)` (checked by a test).
+    """
+
+    def __init__(self, vocabulary: dict[str, int]) -> None:
+        self.vocabulary = vocabulary
+        self._syllable = functools.lru_cache(maxsize=100_000)(self._syllable_indices)
+        self._word = functools.lru_cache(maxsize=100_000)(self._word_indices)
+
+    def indices(self, message: NormalizedText) -> list[int]:
+        """Vocabulary indices of the message's features (repeats kept); unknown features dropped."""
+        found: list[int] = []
+        self._collect(found, message.words, self._word, "b:")
+        self._collect(found, message.plain, self._syllable, "q:")
+        return found
+
+    def _collect(self, found: list[int], tokens: tuple[str, ...], own: Callable[[str], tuple[int, ...]],
+                 bigram: str) -> None:
+        """Each token's own indices and its bigram with the previous token (as `featurize`)."""
+        get, extend, append = self.vocabulary.get, found.extend, found.append
+        previous = "<s>"
+        for token in tokens:
+            if not token[:1].isalnum():
+                previous = "<p>"
+                continue
+            extend(own(token))
+            index = get(f"{bigram}{previous} {token}")
+            if index is not None:
+                append(index)
+            previous = token
+
+    def _syllable_indices(self, syllable: str) -> tuple[int, ...]:
+        return self._lookup(_syllable_features(syllable))
+
+    def _word_indices(self, word: str) -> tuple[int, ...]:
+        return self._lookup(("w:" + word,))
+
+    def _lookup(self, features: tuple[str, ...]) -> tuple[int, ...]:
+        return tuple(index for index in map(self.vocabulary.get, features) if index is not None)
 
 
 @functools.lru_cache(maxsize=100_000)

@@ -29,9 +29,10 @@ import joblib
 import numpy as np
 
 from triage.errors import ModelError
-from triage.features import FEATURES_VERSION
+from triage.features import FEATURES_VERSION, FeatureIndexer
 from triage.labels import LABELS
 from triage.procedures import PROCEDURE_IDS
+from triage.text import NormalizedText
 
 FORMAT_VERSION = 1
 MODEL_FILE = "model.joblib"
@@ -65,11 +66,19 @@ class LinearScorer:
             offsets[head] = (start, start + sizes[head])
             start += sizes[head]
         self._slices = offsets
+        self._indexer = FeatureIndexer(vocabulary)
+
+    def predict_message(self, message: NormalizedText) -> HeadOutput:
+        """Head probabilities for one normalized message (what serving calls)."""
+        return self._predict_counts(Counter(self._indexer.indices(message)))
 
     def predict(self, features: list[str]) -> HeadOutput:
-        """Head probabilities for one message's features."""
+        """Head probabilities for one message's feature strings (as `featurize` makes them)."""
         counts = Counter(map(self.vocabulary.get, features))
         counts.pop(None, None)
+        return self._predict_counts(counts)
+
+    def _predict_counts(self, counts: Counter) -> HeadOutput:
         logits = self.intercepts
         if counts:
             indices = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
