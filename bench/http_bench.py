@@ -6,7 +6,9 @@ Measures, in one run and on the same messages (bench/messages.txt):
   1. `Triage.classify` in this process, one message at a time (the floor: the engine's cost);
   2. POST /v1/classify through `triage serve` (gunicorn, SQLite in a temporary instance folder,
      structured logs, rate limiter and metrics on), driven by wrk at the given concurrency;
-  3. GET /healthz the same way (gunicorn + Flask overhead without the engine).
+  3. GET /healthz the same way (gunicorn + Flask overhead without the engine);
+  4. the same POST to bench/bare_app.py under gunicorn: Flask + the engine and nothing else (no
+     auth, storage, correction memory, metrics or logs) -- the most any Flask service could reach.
 Prints a table and checks the targets: HTTP classify >= 0.6 x workers x in-process msg/s,
 classify p99 <= 25 ms, no errors. Needs wrk (`apt-get install wrk`); talks only to 127.0.0.1.
 """
@@ -128,15 +130,29 @@ def start_server(instance: Path, port: int, workers: int, database_url: str | No
     log = (instance / "server.log").open("wb")
     server = subprocess.Popen([TRIAGE, "serve", "--port", str(port), "--workers", str(workers)],
                               env=env, stdout=log, stderr=log)
+    return wait_until_up(server, f"http://127.0.0.1:{port}/readyz", f"see {instance / 'server.log'}")
+
+
+def start_bare_server(port: int, workers: int) -> subprocess.Popen:
+    """gunicorn serving bench/bare_app.py (logs discarded)."""
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    server = subprocess.Popen([gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+                               "bench.bare_app:create_app()"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    return wait_until_up(server, f"http://127.0.0.1:{port}/healthz", "bench/bare_app.py under gunicorn")
+
+
+def wait_until_up(server: subprocess.Popen, url: str, what: str) -> subprocess.Popen:
+    """Wait up to 60 s for `url` to answer 200; kill the server and stop if it does not."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200:
+            if requests.get(url, timeout=5).status_code == 200:
                 return server
         except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
     server.kill()
-    raise SystemExit(f"server did not become ready; see {instance / 'server.log'}")
+    raise SystemExit(f"server did not become ready ({what})")
 
 
 def run_wrk(name: str, url: str, script: Path, seconds: float, connections: int) -> Result:
@@ -187,12 +203,19 @@ def main() -> None:
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
+        bare_server = start_bare_server(port, args.workers)
+        try:
+            bare = run_wrk("same POST, bare Flask + engine (floor)", f"{url}/v1/classify", post, args.seconds,
+                           args.connections)
+        finally:
+            bare_server.send_signal(signal.SIGTERM)
+            bare_server.wait(timeout=30)
 
     words = statistics.mean(len(m.split()) for m in messages)
     print(f"model {model_version}; {len(messages)} messages (mean {words:.0f} words); database "
           f"{stored['database']['dialect']}; {os.cpu_count()} CPUs shared by wrk, gunicorn and this script")
     print(f"{'':<46}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}")
-    for result in (engine_result, classify, health):
+    for result in (engine_result, classify, health, bare):
         print(f"{result.name:<46}{result.rps:>9.0f}{result.p50_ms:>9.2f}{result.p99_ms:>9.2f}"
               f"{result.requests:>10}{result.errors:>8}")
     floor = args.workers * engine_result.rps
@@ -202,6 +225,8 @@ def main() -> None:
     print(f"classify p99 {classify.p99_ms:.1f} ms (target <= {P99_TARGET_MS:.0f}) "
           f"{'OK' if classify.p99_ms <= P99_TARGET_MS else 'MISSED'}; errors {classify.errors + health.errors}; "
           f"readyz after the run: {stored['status']}")
+    print(f"bare Flask + engine (no auth, storage, memory, metrics, logs) / (2 x in-process) = "
+          f"{bare.rps / floor:.2f}; the service reaches {classify.rps / bare.rps:.0%} of it")
 
 
 if __name__ == "__main__":
