@@ -37,7 +37,7 @@ class Server:
         self.log = log
         self.process = subprocess.Popen(
             [TRIAGE, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)],
-            env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+            env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -97,11 +97,12 @@ def test_triage_serve_answers_real_http(start_servers, tmp_path):
     bot = make_token(url, "zalo-bot", "bot")
     [server] = start_servers(url, workers=2)
     session = requests.Session()
-    texts = ["nhà tôi bị trộm xe máy", "làm căn cước gắn chip cần giấy tờ gì", "cảm ơn các anh"]
+    texts = ["nhà tôi bị trộm xe máy, gọi tôi 0905123456", "làm căn cước gắn chip cần giấy tờ gì, số cũ 049201001234",
+             "cảm ơn các anh"]
     results = []
     for i, text in enumerate(texts * 4):
-        response = session.post(f"{server.url}/v1/classify", json={"text": text, "msg_id": f"e2e-{i % 3}"},
-                                headers=bot, timeout=10)
+        response = session.post(f"{server.url}/v1/classify", headers=bot, timeout=10,
+                                json={"text": text, "msg_id": f"e2e-{i % 3}", "sender_id": "zalo-user-88123"})
         assert response.status_code == 200, response.text
         assert response.headers["Content-Type"] == "application/json"
         results.append(response.json())
@@ -120,8 +121,12 @@ def test_triage_serve_answers_real_http(start_servers, tmp_path):
     for _ in range(3):
         metrics = session.get(f"{server.url}/metrics").text
         assert 'triage_http_requests_total{endpoint="/v1/classify",method="POST",status="200"} 12.0' in metrics
+    # gunicorn's own lines and the app's JSON lines (stdout and stderr): ids and labels, never text,
+    # phone or ID numbers, sender ids or the token.
     logged = server.log.read_text(encoding="utf-8")
-    assert '"endpoint":"/v1/classify"' in logged and "trộm" not in logged
+    assert '"endpoint":"/v1/classify"' in logged and "Booting worker" in logged
+    for secret in ("trộm", "0905123456", "049201001234", "zalo-user-88123", bot["Authorization"].split()[1]):
+        assert secret not in logged
 
 
 def test_two_instances_on_one_postgresql_see_each_others_corrections(start_servers, pg_schema):
