@@ -43,6 +43,9 @@ class Database:
         self.auto_upgrade = auto_upgrade
         self.retry_seconds = retry_seconds
         self.engine = _make_engine(url, pool_size)
+        # The hot insert (service.store) uses the driver directly, so its errors come unwrapped.
+        driver = self.engine.dialect.loaded_dbapi
+        self._unavailable_errors = (*UNAVAILABLE_ERRORS, driver.OperationalError, driver.InterfaceError)
         self.schema_ready = False
         self.last_error: str | None = None
         self._down_until = 0.0
@@ -61,7 +64,7 @@ class Database:
             self._ensure_schema()
             with self.engine.begin() as conn:
                 yield conn
-        except UNAVAILABLE_ERRORS as error:
+        except self._unavailable_errors as error:
             self._mark_down(type(getattr(error, "orig", None) or error).__name__)
             raise DatabaseUnavailable(self.last_error or "") from error
         except SchemaOutdated as error:

@@ -6,12 +6,13 @@ so the same record can go to the database now or to the spool and the database l
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import Connection, Insert, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.db import Database, DatabaseUnavailable
@@ -23,11 +24,15 @@ from service.spool import Spool
 
 log = logging.getLogger("triage.service")
 
-# Built once: SQLAlchemy then reuses the compiled SQL instead of rebuilding it per request.
+# The insert runs once per classified message, so it goes straight to the driver: SQLAlchemy's
+# execution machinery cost more than SQLite's own work (~0.1 ms of ~0.2 ms per message). The SQL is
+# compiled once per dialect, with named parameters. Duplicates (same id or msg_id) are skipped;
 # RETURNING tells whether the row went in (rowcount is not reliable with every driver).
-_INSERT_IGNORING_CONFLICTS: dict[str, Insert] = {
-    "postgresql": postgresql.insert(messages).on_conflict_do_nothing().returning(messages.c.id),
-    "sqlite": sqlite.insert(messages).on_conflict_do_nothing().returning(messages.c.id),
+_INSERT_IGNORING_CONFLICTS: dict[str, str] = {
+    "sqlite": str(sqlite.insert(messages).on_conflict_do_nothing().returning(messages.c.id)
+                  .compile(dialect=sqlite.dialect(paramstyle="named"))),
+    "postgresql": str(postgresql.insert(messages).on_conflict_do_nothing().returning(messages.c.id)
+                      .compile(dialect=postgresql.psycopg.dialect())),
 }
 _FIND_BY_MSG_IDS = select(messages.c.id, messages.c.msg_id, messages.c.result).where(
     messages.c.msg_id.in_(bindparam("msg_ids", expanding=True)))
@@ -80,12 +85,18 @@ class MessageStore:
 
     def _insert(self, conn: Connection, records: list[dict[str, Any]]) -> list[str]:
         """Insert records, skipping any whose id or msg_id exists; returns the skipped msg_ids."""
-        statement = _INSERT_IGNORING_CONFLICTS[conn.dialect.name]
+        dialect = conn.dialect.name
+        statement = _INSERT_IGNORING_CONFLICTS[dialect]
+        stored_at = datetime.now(UTC)
         skipped = []
-        for record in records:
-            inserted = conn.execute(statement, {**record, "stored_at": datetime.now(UTC)}).first()
-            if inserted is None and record.get("msg_id"):
-                skipped.append(record["msg_id"])
+        cursor = conn.connection.cursor()
+        try:
+            for record in records:
+                cursor.execute(statement, _driver_values(record, stored_at, dialect))
+                if cursor.fetchone() is None and record.get("msg_id"):
+                    skipped.append(record["msg_id"])
+        finally:
+            cursor.close()
         return skipped
 
     def message(self, message_id: str) -> dict[str, Any] | None:
@@ -121,6 +132,16 @@ class MessageStore:
 def _stored_by_msg_id(conn: Connection, msg_ids: list[str]) -> dict[str, dict[str, Any]]:
     rows = conn.execute(_FIND_BY_MSG_IDS, {"msg_ids": msg_ids}).mappings()
     return {row["msg_id"]: {"id": row["id"], "result": row["result"]} for row in rows}
+
+
+def _driver_values(record: dict[str, Any], stored_at: datetime, dialect: str) -> dict[str, Any]:
+    """A record as the driver takes it: JSON as text; on SQLite, times as SQLAlchemy writes them
+    (naive UTC text), so that SQLAlchemy reads them back."""
+    values = {**record, "stored_at": stored_at, "result": json.dumps(record["result"], ensure_ascii=False)}
+    if dialect == "sqlite":
+        for column in ("received_at", "stored_at"):
+            values[column] = values[column].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return values
 
 
 def _jsonable(record: dict[str, Any]) -> dict[str, Any]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from sqlalchemy import delete, exc, select, update
 
+from service import create_app
 from service.schema import corrections, messages
-from tests.service.helpers import AuthActions, assert_error
+from service.tokens import create_token
+from tests.service.helpers import PG_SERVER, AuthActions, assert_error
 
 
 @pytest.fixture
@@ -103,3 +106,28 @@ def test_two_apps_on_one_database_share_messages_and_corrections(make_app):
     assert response.status_code == 201
     seen = first.test_client().get(f"/v1/messages/{message_id}", headers=headers).get_json()
     assert [c["label"] for c in seen["corrections"]] == ["crime_tip"]
+
+
+def test_a_connection_killed_by_postgresql_spools_the_message_then_stores_it(engine, pg_schema, tmp_path):
+    """The insert talks to the driver directly: a pooled connection the server dropped (restart,
+    failover) must count as "database unavailable" -- spooled, then stored -- not become a 500."""
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": pg_schema,
+                      "SECRET_KEY": "k", "TRIAGE_ENGINE": engine, "RATE_LIMIT": 0, "DB_RETRY_SECONDS": 0,
+                      # tokens and corrections come from the workers' caches: the insert is the first query
+                      "TOKEN_CACHE_SECONDS": 3600, "CORRECTION_CACHE_SECONDS": 3600})
+    db, spool = app.extensions["triage.db"], app.extensions["triage.store"].spool
+    headers = {"Authorization": f"Bearer {create_token(db, 'bot', 'bot')}"}
+    client = app.test_client()
+    try:
+        assert client.post("/v1/classify", json={"text": "chào anh"}, headers=headers).status_code == 200
+        with db.engine.connect() as pooled:  # the one connection in the app's pool, returned after
+            pid = pooled.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with psycopg.connect(PG_SERVER, autocommit=True) as admin:
+            assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+        during = client.post("/v1/classify", json={"text": "nhà tôi bị trộm xe", "msg_id": "killed-1"},
+                             headers=headers)
+        assert during.status_code == 200 and spool.count() == 1
+        assert client.post("/v1/classify", json={"text": "cảm ơn"}, headers=headers).status_code == 200
+        assert "killed-1" in {row["msg_id"] for row in stored(app).values()} and not spool.pending()
+    finally:
+        db.dispose()
