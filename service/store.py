@@ -140,7 +140,7 @@ def _driver_values(record: dict[str, Any], stored_at: datetime, dialect: str) ->
     values = {**record, "stored_at": stored_at, "result": json.dumps(record["result"], ensure_ascii=False)}
     if dialect == "sqlite":
         for column in ("received_at", "stored_at"):
-            values[column] = values[column].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            values[column] = values[column].astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     return values
 
 
