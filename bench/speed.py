@@ -11,7 +11,8 @@ In-process (this process, one thread, messages of training_data/dev.csv):
   - a scikit-learn Pipeline call on the same features beside `LinearScorer` (why serving skips it);
   - messages/s against message length (10 to 20,000 characters; the length cap bounds the cost).
 HTTP (bench/http_bench.py's server and wrk driver): /v1/classify and /healthz at the same
-concurrency with 1 and 2 gunicorn workers; RSS of one worker. Also: model load time in a fresh
+concurrency with 1 and 2 gunicorn workers, and the same POST to bench/bare_app.py (Flask + the
+engine and nothing else: the most a Flask service could reach); RSS of one worker. Also: model load time in a fresh
 interpreter (and whether it imported scikit-learn), and `train_model` time on the full training data.
 Writes the tables into docs/benchmarks.md (between the `speed` markers) and docs/benchmarks_scaling.png.
 """
@@ -176,7 +177,14 @@ def http_runs(messages: list[str], workers: int, seconds: float, connections: in
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
-    return {"workers": workers, "classify": classify, "health": health, "rss": rss}
+        bare_server = http_bench.start_bare_server(port, workers)
+        try:
+            bare = http_bench.run_wrk(f"same POST, bare Flask + engine (floor), {workers} worker(s)",
+                                      f"{url}/v1/classify", post, seconds, connections)
+        finally:
+            bare_server.send_signal(signal.SIGTERM)
+            bare_server.wait(timeout=30)
+    return {"workers": workers, "classify": classify, "health": health, "bare": bare, "rss": rss}
 
 
 def training_seconds() -> float:
@@ -229,6 +237,7 @@ def plot(scaling: list[dict], http: list[dict], path: Path) -> None:
         workers = [h["workers"] for h in http]
         ax.plot(workers, [h["classify"].rps for h in http], "o-", label="POST /v1/classify")
         ax.plot(workers, [h["health"].rps for h in http], "s-", label="GET /healthz")
+        ax.plot(workers, [h["bare"].rps for h in http], "^--", label="POST, bare Flask + engine")
         ax.set_xticks(workers)
         ax.set_xlabel("gunicorn workers")
         ax.set_ylabel("requests/s")
@@ -352,7 +361,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         lines += ["", f"| HTTP (wrk, {args.connections} connections, {args.seconds:.0f} s) | requests/s | "
                       "p50 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|"]
         for h in http:
-            for result in (h["classify"], h["health"]):
+            for result in (h["classify"], h["health"], h["bare"]):
                 lines.append(f"| {result.name} | {result.rps:,.0f} | {result.p50_ms:.2f} | {result.p99_ms:.2f} "
                              f"| {result.errors} |")
         lines += ["", f"In-process on the same {len(http_messages)} messages (bench/messages.txt): "
@@ -362,7 +371,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             share = h["classify"].rps / floor_rps
             lines.append(f"- {h['workers']} worker(s): classify / healthz = {h['classify'].rps / h['health'].rps:.2f}; "
                          f"classify / ({h['workers']} x in-process) = {share:.2f} (target >= {HTTP_TARGET}) "
-                         f"{'OK' if share >= HTTP_TARGET else 'MISSED'}; worker RSS "
+                         f"{'OK' if share >= HTTP_TARGET else 'MISSED'}; bare Flask + engine / "
+                         f"({h['workers']} x in-process) = {h['bare'].rps / floor_rps:.2f}, of which the service "
+                         f"reaches {h['classify'].rps / h['bare'].rps:.0%}; worker RSS "
                          + ", ".join(f"{mb:.0f} MB" for mb in h["rss"]))
     text = "\n".join(lines)
     print(text)
