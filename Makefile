@@ -4,16 +4,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test train lint clean bench-quality bench-speed reliability
+.PHONY: install run test train lint lock clean bench-quality bench-speed reliability
 
 install: $(STAMP)
 
-# Re-installs only when the dependency declarations change (quick no-op otherwise).
-$(STAMP): setup.cfg pyproject.toml
+# Re-installs only when the dependency declarations change (quick no-op otherwise). Versions come
+# from requirements.lock, so every machine and CI run gets the same ones.
+$(STAMP): setup.cfg pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,bench]'
 	touch $(STAMP)
+
+# Re-resolve setup.cfg's ranges in a scratch venv and write the newest versions into requirements.lock.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e '.[dev,bench]'
+	{ sed -n '1,2p' requirements.lock; .lock-venv/bin/python -m pip freeze --exclude-editable; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock && rm -rf .lock-venv
 
 run: install
 	$(BIN)/triage serve
