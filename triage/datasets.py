@@ -20,7 +20,7 @@ _VARIANT_STYLE = {"accent_free": "unaccented", "teencode": "teencode"}
 
 
 def read_labeled(path: Path, label_column: str | None = None) -> pd.DataFrame:
-    """Read a labeled CSV (`text,label[,urgent,procedure_id,style]`), checking every row.
+    """Read a labeled CSV (`text,label[,urgent,procedure_id,style,kind]`), checking every row.
 
     `label_column` names the gold label column; by default `label`, or `our_label` (the
     realdata files), whose empty rows are dropped.
@@ -39,7 +39,7 @@ def read_labeled(path: Path, label_column: str | None = None) -> pd.DataFrame:
     if len(bad):
         raise DataError(f"{path}: row {bad.index[0] + 2} has label {bad['label'].iloc[0]!r}; "
                         f"expected one of {list(LABELS)}")
-    for optional in ("urgent", "procedure_id", "style", "source"):
+    for optional in ("urgent", "procedure_id", "style", "source", "kind"):
         if optional not in frame.columns:
             frame[optional] = ""
     frame["urgent"] = frame["urgent"].str.strip().map({"1": 1, "0": 0, "": 0, "true": 1, "false": 0})
