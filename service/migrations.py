@@ -27,8 +27,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    inspect,
     insert,
+    inspect,
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -150,8 +150,6 @@ def _v5_communes_and_msg_id_per_token(conn: Connection) -> None:
 def _v5_rebuild_sqlite_messages(conn: Connection) -> None:
     """SQLite cannot drop a UNIQUE constraint: copy messages into a new table without it (its
     foreign keys are off during upgrade, see `upgrade`)."""
-    columns = ("id, msg_id, received_at, stored_at, client, commune, sender_hash, text, label, urgent, "
-               "needs_review, procedure_id, confidence, model_version, rules_version, result")
     md = MetaData()
     Table("api_tokens", md, Column("id", Integer, primary_key=True))  # referenced only, exists already
     rebuilt = Table("messages_v5", md,
@@ -173,7 +171,11 @@ def _v5_rebuild_sqlite_messages(conn: Connection) -> None:
                     Column("result", JSON, nullable=False),
                     Column("token_id", Integer, ForeignKey("api_tokens.id")))
     rebuilt.create(conn)
-    conn.exec_driver_sql(f"INSERT INTO messages_v5 ({columns}) SELECT {columns} FROM messages")
+    conn.exec_driver_sql(
+        "INSERT INTO messages_v5 (id, msg_id, received_at, stored_at, client, commune, sender_hash, text, label, "
+        "urgent, needs_review, procedure_id, confidence, model_version, rules_version, result) "
+        "SELECT id, msg_id, received_at, stored_at, client, commune, sender_hash, text, label, urgent, "
+        "needs_review, procedure_id, confidence, model_version, rules_version, result FROM messages")
     conn.exec_driver_sql("DROP TABLE messages")
     conn.exec_driver_sql("ALTER TABLE messages_v5 RENAME TO messages")
     conn.exec_driver_sql("CREATE INDEX ix_messages_received_at ON messages (received_at)")

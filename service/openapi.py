@@ -208,8 +208,8 @@ def _schemas(batch_max: int) -> dict[str, Any]:
                 "type": "object", "required": ["code", "message"],
                 "properties": {"code": {"type": "string", "enum": [
                     "invalid_json", "invalid_field", "invalid_request", "unauthorized", "forbidden", "not_found",
-                    "method_not_allowed", "payload_too_large", "unsupported_media_type", "rate_limited",
-                    "unavailable", "internal_error"]},
+                    "method_not_allowed", "msg_id_conflict", "payload_too_large", "unsupported_media_type",
+                    "rate_limited", "unavailable", "internal_error"]},
                                "message": string}}}},
     }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import insert
 
 from service.exports import corrections_frame
@@ -125,3 +126,51 @@ def test_a_correction_committed_late_with_a_lower_id_is_still_read(app, client, 
     assert classify(client, auth, "cho hỏi thủ tục tách hộ")["label"] == "chat"  # id 20 read
     add(15, first["message_id"], "crime_tip")  # committed after 20 was read
     assert classify(client, auth, TEXT)["label"] == "crime_tip"
+
+
+# --- the memory can only raise, and only officers and admins feed it ----------------------------
+
+CRY = "Cứu với có cướp"
+CRY_AGAIN = "CUU VOI CO CUOP!!!"
+
+
+def assert_urgent_tip_notified(result: dict) -> None:
+    assert (result["label"], result["urgent"]) == ("crime_tip", True), result["label"]
+    assert result["route"]["queue"] == "crime_tips" and result["route"]["priority"] == "urgent"
+    assert "duty_officer" in {n["role"] for n in result["route"]["notify"]}
+
+
+def test_an_analysts_correction_does_not_silence_an_identical_tip(client, auth):
+    first = classify(client, auth, CRY)
+    assert_urgent_tip_notified(first)
+    correct(client, auth, first["message_id"], role="analyst", label="chat")
+    again = classify(client, auth, CRY_AGAIN)
+    assert_urgent_tip_notified(again)
+    assert again["confidence"] < 1.0
+    assert not any(r["kind"].startswith("officer_correction") for r in again["reasons"])
+
+
+@pytest.mark.parametrize("role", ["officer", "admin"])
+@pytest.mark.parametrize("lowered", [{"label": "chat"}, {"label": "procedure"},
+                                     {"label": "crime_tip", "urgent": False}])
+def test_an_officers_lowering_label_is_not_applied_but_flags_the_tip_for_review(client, auth, role, lowered):
+    first = classify(client, auth, CRY)
+    correct(client, auth, first["message_id"], role=role, **lowered)
+    again = classify(client, auth, CRY_AGAIN)
+    assert_urgent_tip_notified(again)
+    assert again["needs_review"] is True and again["confidence"] < 1.0
+    reason = again["reasons"][0]
+    assert reason["kind"] == "officer_correction_not_applied" and reason["label"] == lowered["label"]
+    assert reason["message_id"] == first["message_id"] and reason["corrected_by_role"] == role
+    assert f"“{lowered['label']}" in reason["message"]
+
+
+def test_raising_labels_apply(client, auth):
+    tip = classify(client, auth, "Nhà tôi ở thôn Hà Nha có con chó lạ cứ sủa suốt đêm")
+    assert (tip["label"], tip["urgent"]) == ("crime_tip", False)
+    correct(client, auth, tip["message_id"], label="crime_tip", urgent=True)
+    assert classify(client, auth, "nha toi o thon ha nha co con cho la cu sua suot dem")["urgent"] is True
+    chat = classify(client, auth, TEXT)
+    correct(client, auth, chat["message_id"], label="procedure", procedure_id="tach_ho")
+    result = classify(client, auth, TEXT)
+    assert (result["label"], result["procedure_id"], result["needs_review"]) == ("procedure", "tach_ho", False)
