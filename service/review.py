@@ -43,8 +43,8 @@ def commune_names() -> dict[str, str]:
 
 
 def hamlet_names() -> dict[str, str]:
-    """"<commune id>:<hamlet id>" -> hamlet name, over the user's communes (hamlet ids repeat across
-    communes); the commune's name is added when the user sees several."""
+    """Hamlet choices of the user's communes: "<commune id>:<hamlet id>" (hamlet ids repeat across
+    communes) -> hamlet name, with the commune's name when the user sees several communes."""
     directory = get_classifier().engine().communes
     names = commune_names()
     return {f"{key}:{hamlet_id}": hamlet.name + (f" ({names[key]})" if len(names) > 1 else "")
