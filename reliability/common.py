@@ -182,7 +182,8 @@ def reset_database() -> str:
 
 
 def stored_counts(msg_ids: list[str]) -> dict[str, list[str]]:
-    """msg_id -> ids of the stored rows with that msg_id (the column is unique, so at most one)."""
+    """msg_id -> ids of the stored rows with that msg_id (unique per token, and a run uses one token, so at
+    most one)."""
     from sqlalchemy import bindparam, create_engine, text
 
     engine = create_engine(database_url())

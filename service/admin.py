@@ -1,11 +1,17 @@
-"""/admin: review-screen accounts (list, create, disable, enable) and the API tokens list. Admins only."""
+"""/admin: review-screen accounts (list, create, disable, enable) and the API tokens list. Admins only.
+
+An admin limited to some communes sees and manages only accounts and tokens within them, and
+creates accounts only within them.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 
+from service.communes import within
 from service.db import get_db
 from service.queue import to_local
+from service.review import commune_names
 from service.tokens import list_tokens
 from service.users import USER_ROLES, UserError, create_user, list_users, set_disabled
 from service.web import ROLE_NAMES, current_user, login_required, page_blueprint
@@ -16,19 +22,28 @@ bp = page_blueprint(Blueprint("admin", __name__, url_prefix="/admin"))
 @bp.get("/users")
 @login_required("admin")
 def users() -> str:
+    scope = current_user().communes
     accounts = [{**vars(u), "created_at": to_local(u.created_at),
-                 "last_login_at": u.last_login_at and to_local(u.last_login_at)} for u in list_users(get_db())]
-    tokens = [{**vars(t), "created_at": to_local(t.created_at)} for t in list_tokens(get_db())]
-    return render_template("admin_users.html", accounts=accounts, tokens=tokens, roles=USER_ROLES)
+                 "last_login_at": u.last_login_at and to_local(u.last_login_at)}
+                for u in list_users(get_db()) if within(u.communes, scope)]
+    tokens = [{**vars(t), "created_at": to_local(t.created_at)} for t in list_tokens(get_db())
+              if within(t.communes, scope)]
+    return render_template("admin_users.html", accounts=accounts, tokens=tokens, roles=USER_ROLES,
+                           communes=commune_names())
 
 
 @bp.post("/users")
 @login_required("admin")
 def create() -> Response:
     form = request.form
+    names = commune_names()
+    chosen = form.getlist("commune")
     try:
+        if any(commune not in names for commune in chosen):
+            raise UserError("xã không hợp lệ")
         create_user(get_db(), form.get("name", "").strip(), form.get("role", ""), form.get("password", ""),
-                    method=current_app.config["PASSWORD_HASH"])
+                    method=current_app.config["PASSWORD_HASH"],
+                    communes=frozenset(chosen) if chosen else current_user().communes)
     except UserError as error:
         flash(f"Chưa tạo được tài khoản: {error}", "error")
     else:
@@ -51,6 +66,10 @@ def enable(name: str) -> Response:
 def _set_disabled(name: str, disabled: bool) -> Response:
     if disabled and name == current_user().name:
         flash("Không thể tự khóa tài khoản đang dùng.", "error")
+        return redirect(url_for("admin.users"))
+    scope = current_user().communes
+    if not any(u.name == name and within(u.communes, scope) for u in list_users(get_db())):
+        flash(f"Không có tài khoản {name} trong các xã bạn quản lý.", "error")
         return redirect(url_for("admin.users"))
     try:
         set_disabled(get_db(), name, disabled)

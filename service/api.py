@@ -23,20 +23,22 @@ from triage.procedures import PROCEDURE_IDS
 bp = Blueprint("api", __name__)
 
 REVIEWERS = ("officer", "analyst", "admin")
+# Who may classify (and so store messages): the bot backend, and admins for tests and backfills.
+CLASSIFIERS = ("bot", "admin")
 # What analysts see instead of a citizen's phone, plate or ID number (as triage.entities.mask_sensitive).
 MASKS = {"phone": "[SĐT]", "plate": "[BIỂN SỐ]", "id_number": "[SỐ GIẤY TỜ]"}
 
 
 @bp.post("/v1/classify")
-@api_access()
+@api_access(*CLASSIFIERS)
 def classify() -> Response:
-    """Classify one message and store it (idempotent by msg_id)."""
+    """Classify one message and store it (idempotent by this token's msg_id)."""
     item = payload.classify_item(payload.json_object())
     return jsonify(_classify([item])[0])
 
 
 @bp.post("/v1/classify/batch")
-@api_access()
+@api_access(*CLASSIFIERS)
 def classify_batch() -> Response:
     """Classify up to BATCH_MAX messages; results come back in request order."""
     items = payload.batch_items(payload.json_object(), current_app.config["BATCH_MAX"])
@@ -49,7 +51,8 @@ def label(message_id: str) -> tuple[Response, int]:
     """Record an officer's correction of a message's label (append-only)."""
     correction = payload.label_correction(payload.json_object(), LABELS, PROCEDURE_IDS)
     stored = get_store().add_correction(message_id, correction, created_by=g.client.name,
-                                        role=g.client.role, token_id=g.client.token_id)
+                                        role=g.client.role, token_id=g.client.token_id,
+                                        communes=g.client.communes)
     if stored is None:
         raise ApiError(404, f"No message with message_id {message_id!r}.")
     return jsonify(_correction_json(stored)), 201
@@ -59,7 +62,7 @@ def label(message_id: str) -> tuple[Response, int]:
 @api_access(*REVIEWERS)
 def message(message_id: str) -> Response:
     """A stored message with its result and corrections (phones and ID numbers masked for analysts)."""
-    stored = get_store().message(message_id)
+    stored = get_store().message(message_id, g.client.communes)
     if stored is None:
         raise ApiError(404, f"No message with message_id {message_id!r}.")
     text, result, corrections = stored["text"], stored["result"], stored["corrections"]

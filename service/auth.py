@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, request
 
+from service.communes import Scope
 from service.db import Database, DatabaseUnavailable
 from service.errors import ApiError
 from service.ratelimit import get_limiter
@@ -25,12 +26,13 @@ MISS_RELOAD_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class Client:
-    """Who is calling: the token's id, name and role, and a key for its rate limit."""
+    """Who is calling: the token's id, name and role, a key for its rate limit, and its communes."""
 
     token_id: int
     name: str
     role: Role
     rate_key: str
+    communes: Scope = None  # None: every commune
 
 
 class TokenCache:
@@ -54,7 +56,8 @@ class TokenCache:
         if match is None:
             match = _find(self._current(max_age=MISS_RELOAD_SECONDS), digest)
         # The key is part of the hash, not the row id: ids repeat across databases sharing a Redis.
-        return None if match is None else Client(match.id, match.name, match.role, match.token_hash[:24])
+        return None if match is None else Client(match.id, match.name, match.role, match.token_hash[:24],
+                                                  match.communes)
 
     def _current(self, max_age: float) -> list[TokenRecord]:
         if time.monotonic() - self._loaded_at < max_age:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from service.communes import Scope, check_communes, describe, load_directory, split_ids
 from service.db import UNAVAILABLE_ERRORS, Database, DatabaseUnavailable
 from service.tokens import ROLES, TokenError, create_token, list_tokens, revoke_token
 from service.users import USER_ROLES, UserError, create_user, list_users, set_disabled
@@ -30,6 +31,21 @@ def _app():
     from service import create_app  # noqa: PLC0415 - keeps `triage --help` fast
 
     return create_app({"PRELOAD_MODEL": False})
+
+
+def _communes(app, values: tuple[str, ...]) -> Scope:
+    """The communes given with --commune, checked against the commune configs (None: all)."""
+    ids = split_ids(values)
+    if not ids:
+        return None
+    try:
+        return check_communes(ids, load_directory(app.config).communes)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'--commune'") from None
+
+
+COMMUNE_HELP = ("Commune id (of the commune YAML files) this {what} is limited to; repeat or give a comma "
+                "list. Omitted: every commune ({who}).")
 
 
 @main.command()
@@ -57,14 +73,19 @@ def tokens() -> None:
 @tokens.command("create")
 @click.option("--name", required=True, help="Unique name, e.g. zalo-bot or officer-lan.")
 @click.option("--role", required=True, type=click.Choice(ROLES),
-              help="bot: classify; officer/analyst: also correct labels and read messages; admin: all.")
-def tokens_create(name: str, role: str) -> None:
+              help="bot: classify; officer/analyst: correct labels and read messages; admin: all.")
+@click.option("--commune", "communes", multiple=True,
+              help=COMMUNE_HELP.format(what="token", who="a bot serving every commune, province level"))
+def tokens_create(name: str, role: str, communes: tuple[str, ...]) -> None:
     """Create a token and print it once (only its hash is stored)."""
+    app = _app()
+    scope = _communes(app, communes)
     try:
-        token = create_token(_database(), name, role)
+        token = create_token(app.extensions["triage.db"], name, role, scope)
     except (TokenError, DatabaseUnavailable) as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"token for {name} ({role}); store it now, it cannot be shown again:", err=True)
+    click.echo(f"token for {name} ({role}), communes: {describe(scope)}; store it now, it cannot be shown "
+               "again:", err=True)
     click.echo(token)
 
 
@@ -81,7 +102,7 @@ def tokens_revoke(name: str) -> None:
 
 @tokens.command("list")
 def tokens_list() -> None:
-    """List tokens: name, role, creation time, status (never the tokens)."""
+    """List tokens: name, role, creation time, status, communes (never the tokens)."""
     try:
         records = list_tokens(_database())
     except DatabaseUnavailable as error:
@@ -90,7 +111,8 @@ def tokens_list() -> None:
         click.echo("no tokens; create one with `triage tokens create --name NAME --role ROLE`")
     for record in records:
         status = "revoked" if record.revoked else "active"
-        click.echo(f"{record.name:<24} {record.role:<8} {record.created_at:%Y-%m-%d %H:%M} {status}")
+        click.echo(f"{record.name:<24} {record.role:<8} {record.created_at:%Y-%m-%d %H:%M} {status:<8} "
+                   f"{describe(record.communes)}")
 
 
 @main.group()
@@ -103,23 +125,27 @@ def users() -> None:
 @click.option("--role", required=True, type=click.Choice(USER_ROLES),
               help="officer: sees full text; analyst: phones, plates and ID numbers masked; admin: also "
                    "manages accounts.")
-def users_add(name: str, role: str) -> None:
+@click.option("--commune", "communes", multiple=True,
+              help=COMMUNE_HELP.format(what="account", who="province-level admins and analysts"))
+def users_add(name: str, role: str, communes: tuple[str, ...]) -> None:
     """Create an account; the password is read from stdin when piped, else prompted twice."""
+    app = _app()
+    scope = _communes(app, communes)
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
-    app = _app()
     try:
-        create_user(app.extensions["triage.db"], name, role, password, method=app.config["PASSWORD_HASH"])
+        create_user(app.extensions["triage.db"], name, role, password, method=app.config["PASSWORD_HASH"],
+                    communes=scope)
     except (UserError, DatabaseUnavailable) as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"created {name} ({role})")
+    click.echo(f"created {name} ({role}), communes: {describe(scope)}")
 
 
 @users.command("list")
 def users_list() -> None:
-    """List accounts: name, role, creation time, status (never passwords)."""
+    """List accounts: name, role, creation time, status, communes (never passwords)."""
     try:
         accounts = list_users(_database())
     except DatabaseUnavailable as error:
@@ -128,7 +154,8 @@ def users_list() -> None:
         click.echo("no users; create one with `triage users add NAME --role officer`")
     for user in accounts:
         status = "disabled" if user.disabled else "active"
-        click.echo(f"{user.name:<24} {user.role:<8} {user.created_at:%Y-%m-%d %H:%M} {status}")
+        click.echo(f"{user.name:<24} {user.role:<8} {user.created_at:%Y-%m-%d %H:%M} {status:<8} "
+                   f"{describe(user.communes)}")
 
 
 @users.command("disable")
@@ -180,7 +207,9 @@ __all__ = ["main"]
               help="CSV to write (e.g. training_data/corrections.csv).")
 @click.option("--database-url", default=None,
               help="SQLAlchemy URL (default: TRIAGE_DATABASE_URL, else SQLite in instance/).")
-def export_corrections(out: Path, database_url: str | None) -> None:
+@click.option("--commune", "communes", multiple=True,
+              help="Only messages of this commune id; repeat or give a comma list. Omitted: every commune.")
+def export_corrections(out: Path, database_url: str | None, communes: tuple[str, ...]) -> None:
     """Write the latest correction of each message as a training CSV (text masked as for analysts).
 
     Columns: text,label,urgent,procedure_id,source,corrected_by_role,corrected_at,predicted_label.
@@ -188,9 +217,11 @@ def export_corrections(out: Path, database_url: str | None) -> None:
     """
     from service.exports import corrections_frame  # noqa: PLC0415 - pandas is slow to import
 
-    database = Database(database_url) if database_url else _database()
+    app = _app()
+    scope = _communes(app, communes)
+    database = Database(database_url) if database_url else app.extensions["triage.db"]
     try:
-        frame = corrections_frame(database)
+        frame = corrections_frame(database, scope)
     except DatabaseUnavailable as error:
         raise click.ClickException(f"cannot reach the database: {error}") from error
     finally:

@@ -8,7 +8,7 @@ from service.charts import share_bar, stacked_bars
 from service.db import get_db
 from service.queue import dashboard_stats
 from service.review import LABEL_NAMES
-from service.web import login_required, page_blueprint
+from service.web import current_user, login_required, page_blueprint
 from triage import LABELS
 
 bp = page_blueprint(Blueprint("dashboard", __name__))
@@ -26,7 +26,7 @@ def dashboard() -> str:
         abort(400, "Khoảng thời gian không hợp lệ.")
     if days not in PERIODS:
         abort(400, f"Khoảng thời gian phải là một trong {', '.join(map(str, PERIODS))} ngày.")
-    stats = dashboard_stats(get_db(), days=days)
+    stats = dashboard_stats(get_db(), days=days, communes=current_user().communes)
     per_label = stacked_bars(stats.days, stats.per_day, LABELS, LABEL_NAMES,
                              title=f"Số tin nhắn theo nhãn mỗi ngày ({days} ngày gần nhất)")
     shares = [

@@ -19,7 +19,7 @@ log = logging.getLogger("triage.service")
 # Stable machine-readable codes for the statuses the API documents.
 CODES: dict[int, str] = {
     400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
+    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
     429: "rate_limited", 500: "internal_error", 503: "unavailable",
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import select
 
+from service.communes import Scope, scope_condition
 from service.db import Database
 from service.schema import corrections, messages
 from triage.entities import mask_sensitive
@@ -13,13 +14,14 @@ COLUMNS = ["text", "label", "urgent", "procedure_id", "source", "corrected_by_ro
            "predicted_label"]
 
 
-def corrections_frame(db: Database) -> pd.DataFrame:
-    """The latest correction of each corrected message joined with the message, text masked as for
-    analysts (phones, plates, ID numbers), oldest correction first."""
+def corrections_frame(db: Database, communes: Scope = None) -> pd.DataFrame:
+    """The latest correction of each corrected message of these communes (None: all) joined with the
+    message, text masked as for analysts (phones, plates, ID numbers), oldest correction first."""
     query = (select(messages.c.id, messages.c.text, messages.c.label.label("predicted_label"),
                     corrections.c.label, corrections.c.urgent, corrections.c.procedure_id,
                     corrections.c.created_by_role, corrections.c.created_at, corrections.c.id.label("cid"))
-             .join(messages, messages.c.id == corrections.c.message_id).order_by(corrections.c.id))
+             .join(messages, messages.c.id == corrections.c.message_id)
+             .where(scope_condition(messages.c.commune, communes)).order_by(corrections.c.id))
     with db.transaction() as conn:
         rows = pd.DataFrame(conn.execute(query).mappings().all())
     if rows.empty:

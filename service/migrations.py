@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     insert,
+    inspect,
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -128,11 +129,67 @@ def _v4_corrections_memory_key(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_corrections_memory_key ON corrections (memory_key)")
 
 
+def _v5_communes_and_msg_id_per_token(conn: Connection) -> None:
+    """Communes of tokens and users (NULL: all); messages.token_id; msg_id unique per token, not globally."""
+    for table in ("api_tokens", "users"):
+        conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN communes VARCHAR(1000)")
+    if conn.dialect.name == "sqlite":
+        _v5_rebuild_sqlite_messages(conn)
+    else:
+        conn.exec_driver_sql("ALTER TABLE messages ADD COLUMN token_id INTEGER REFERENCES api_tokens (id)")
+        for unique in inspect(conn).get_unique_constraints("messages"):
+            if unique["column_names"] == ["msg_id"]:
+                conn.exec_driver_sql(f'ALTER TABLE messages DROP CONSTRAINT "{unique["name"]}"')
+    # Existing messages belong to the token whose name they carry (token names are never reused).
+    conn.exec_driver_sql("UPDATE messages SET token_id = "
+                         "(SELECT api_tokens.id FROM api_tokens WHERE api_tokens.name = messages.client)")
+    conn.exec_driver_sql("CREATE INDEX ix_messages_commune ON messages (commune)")
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ux_messages_token_msg_id ON messages (token_id, msg_id)")
+
+
+def _v5_rebuild_sqlite_messages(conn: Connection) -> None:
+    """SQLite cannot drop a UNIQUE constraint: copy messages into a new table without it (its
+    foreign keys are off during upgrade, see `upgrade`)."""
+    md = MetaData()
+    Table("api_tokens", md, Column("id", Integer, primary_key=True))  # referenced only, exists already
+    rebuilt = Table("messages_v5", md,
+                    Column("id", String(32), primary_key=True),
+                    Column("msg_id", String(200)),
+                    Column("received_at", DateTime(timezone=True), nullable=False),
+                    Column("stored_at", DateTime(timezone=True), nullable=False),
+                    Column("client", String(100), nullable=False),
+                    Column("commune", String(64), nullable=False),
+                    Column("sender_hash", String(64)),
+                    Column("text", Text, nullable=False),
+                    Column("label", String(20), nullable=False),
+                    Column("urgent", Boolean, nullable=False),
+                    Column("needs_review", Boolean, nullable=False),
+                    Column("procedure_id", String(64)),
+                    Column("confidence", Float, nullable=False),
+                    Column("model_version", String(64), nullable=False),
+                    Column("rules_version", String(64), nullable=False),
+                    Column("result", JSON, nullable=False),
+                    Column("token_id", Integer, ForeignKey("api_tokens.id")))
+    rebuilt.create(conn)
+    conn.exec_driver_sql(
+        "INSERT INTO messages_v5 (id, msg_id, received_at, stored_at, client, commune, sender_hash, text, label, "
+        "urgent, needs_review, procedure_id, confidence, model_version, rules_version, result) "
+        "SELECT id, msg_id, received_at, stored_at, client, commune, sender_hash, text, label, urgent, "
+        "needs_review, procedure_id, confidence, model_version, rules_version, result FROM messages")
+    conn.exec_driver_sql("DROP TABLE messages")
+    conn.exec_driver_sql("ALTER TABLE messages_v5 RENAME TO messages")
+    conn.exec_driver_sql("CREATE INDEX ix_messages_received_at ON messages (received_at)")
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"migration 5: foreign keys broken by the messages rebuild: {broken[:3]}")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "messages, corrections, api_tokens", _v1_initial),
     Migration(2, "corrections append-only", _v2_corrections_append_only),
     Migration(3, "users; corrections.user_id", _v3_users),
     Migration(4, "corrections memory key", _v4_corrections_memory_key),
+    Migration(5, "communes of tokens and users; msg_id unique per token", _v5_communes_and_msg_id_per_token),
 )
 LATEST = MIGRATIONS[-1].version
 
@@ -147,16 +204,27 @@ def applied_versions(conn: Connection) -> set[int]:
 def upgrade(engine: Engine) -> list[Migration]:
     """Apply every pending migration in one locked transaction; returns those applied."""
     with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        foreign_keys = 1
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})")
-        elif conn.dialect.name == "sqlite":
+        elif sqlite:
+            # A table rebuild (the only way SQLite drops a constraint) must not cascade through
+            # foreign keys; the pragma only changes outside a transaction. Rebuilds check them.
+            foreign_keys = conn.exec_driver_sql("PRAGMA foreign_keys").scalar()
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-        schema_migrations.create(conn, checkfirst=True)
-        done = applied_versions(conn)
-        pending = [m for m in MIGRATIONS if m.version not in done]
-        for migration in pending:
-            migration.apply(conn)
-            conn.execute(insert(schema_migrations).values(
-                version=migration.version, name=migration.name, applied_at=datetime.now(UTC)))
-        conn.commit()
+        try:
+            schema_migrations.create(conn, checkfirst=True)
+            done = applied_versions(conn)
+            pending = [m for m in MIGRATIONS if m.version not in done]
+            for migration in pending:
+                migration.apply(conn)
+                conn.execute(insert(schema_migrations).values(
+                    version=migration.version, name=migration.name, applied_at=datetime.now(UTC)))
+            conn.commit()
+        finally:
+            if sqlite:
+                conn.rollback()
+                conn.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
     return pending

@@ -33,8 +33,9 @@ def _errors(*statuses: int) -> dict[str, Any]:
     texts = {
         400: "Invalid JSON or an invalid field (the message names it); unknown commune.",
         401: "Missing, malformed, unknown or revoked bearer token.",
-        403: "The token's role may not do this.",
-        404: "No such message.",
+        403: "The token's role may not do this, or the commune named is not one of the token's communes.",
+        404: "No such message (or one of a commune this token may not see).",
+        409: "This token already used the msg_id for a different text; nothing was stored.",
         413: "Body larger than the limit.",
         415: "Body is not JSON (Content-Type must be application/json).",
         429: "Rate limit of this token exceeded; see Retry-After.",
@@ -45,15 +46,16 @@ def _errors(*statuses: int) -> dict[str, Any]:
 
 def _paths(batch_max: int) -> dict[str, Any]:
     message_id = {"name": "message_id", "in": "path", "required": True, "schema": {"type": "string"}}
-    classify_errors = _errors(400, 401, 413, 415, 429, 503)
+    classify_errors = _errors(400, 401, 403, 409, 413, 415, 429, 503)
     return {
         "/v1/classify": {"post": {
-            "summary": "Classify one message and store it; the same msg_id returns the stored result.",
+            "summary": "Classify one message and store it (bot, admin); the same msg_id from the same token "
+                       "returns the stored result.",
             "operationId": "classify", "requestBody": _body("ClassifyRequest"),
             "responses": {"200": _ok("The engine's result plus message_id.", "ClassifyResult"),
                           **classify_errors}}},
         "/v1/classify/batch": {"post": {
-            "summary": f"Classify 1 to {batch_max} messages; results in request order.",
+            "summary": f"Classify 1 to {batch_max} messages (bot, admin); results in request order.",
             "operationId": "classifyBatch", "requestBody": _body("BatchRequest"),
             "responses": {"200": _ok("One result per message, in order.", "BatchResult"),
                           **classify_errors}}},
@@ -100,9 +102,11 @@ def _schemas(batch_max: int) -> dict[str, Any]:
                 "text": {"type": "string", "minLength": 1, "description":
                          "The citizen's message; must contain a non-space character. Text beyond the "
                          "engine's limit is ignored (a 'truncated' reason says so)."},
-                "msg_id": {**text_id, "description": "The Zalo message id: makes the call idempotent."},
+                "msg_id": {**text_id, "description": "The Zalo message id: makes the call idempotent "
+                           "for this token (other tokens' msg_ids are separate)."},
                 "sender_id": {**text_id, "description": "Stored only as a keyed HMAC pseudonym."},
-                "commune": {**text_id, "description": "Commune config id; the default commune when absent."},
+                "commune": {**text_id, "description": "Commune config id, one of the token's communes; "
+                            "when absent: the token's only commune, else the default commune."},
             }},
         "BatchRequest": {
             "type": "object", "additionalProperties": False, "required": ["messages"],
@@ -204,8 +208,8 @@ def _schemas(batch_max: int) -> dict[str, Any]:
                 "type": "object", "required": ["code", "message"],
                 "properties": {"code": {"type": "string", "enum": [
                     "invalid_json", "invalid_field", "invalid_request", "unauthorized", "forbidden", "not_found",
-                    "method_not_allowed", "payload_too_large", "unsupported_media_type", "rate_limited",
-                    "unavailable", "internal_error"]},
+                    "method_not_allowed", "msg_id_conflict", "payload_too_large", "unsupported_media_type",
+                    "rate_limited", "unavailable", "internal_error"]},
                                "message": string}}}},
     }
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Text, and_, cast, exists, func, select, true
 
+from service.communes import Scope, scope_condition
 from service.db import Database
 from service.schema import corrections, messages
 from triage import LABELS
@@ -21,13 +22,15 @@ STATUSES: tuple[Status, ...] = ("unreviewed", "reviewed", "all")
 
 @dataclass(frozen=True)
 class QueueFilter:
-    """What the queue shows; None means no restriction."""
+    """What the queue shows; None means no restriction. `hamlet` is "<commune id>:<hamlet id>";
+    `communes` are those the user may see."""
 
     label: str | None = None
     status: Status = "unreviewed"
     hamlet: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    communes: Scope = None
 
 
 @dataclass
@@ -56,7 +59,7 @@ def to_local(moment: datetime) -> datetime:
 
 def _conditions(chosen: QueueFilter) -> list[Any]:
     reviewed = exists().where(corrections.c.message_id == messages.c.id)
-    conditions: list[Any] = []
+    conditions: list[Any] = [scope_condition(messages.c.commune, chosen.communes)]
     if chosen.label:
         conditions.append(messages.c.label == chosen.label)
     if chosen.status == "unreviewed":
@@ -66,7 +69,9 @@ def _conditions(chosen: QueueFilter) -> list[Any]:
     if chosen.hamlet:
         # Hamlets are entities in the stored result JSON; both JSON and JSONB print '"value": "<id>"'
         # and the id is checked against the commune's hamlets first, so it holds no LIKE wildcards.
-        conditions.append(cast(messages.c.result, Text).like(f'%"value": "{chosen.hamlet}"%'))
+        commune, _, hamlet = chosen.hamlet.partition(":")
+        conditions.append(messages.c.commune == commune)
+        conditions.append(cast(messages.c.result, Text).like(f'%"value": "{hamlet}"%'))
     if chosen.date_from:
         conditions.append(messages.c.received_at >= local_day_start(chosen.date_from))
     if chosen.date_to:
@@ -125,15 +130,17 @@ class DashboardStats:
         return self.agreed / self.corrected if self.corrected else None
 
 
-def dashboard_stats(db: Database, *, days: int, today: date | None = None) -> DashboardStats:
-    """Numbers of the last `days` local days: messages per label per day, review share, corrections.
+def dashboard_stats(db: Database, *, days: int, today: date | None = None,
+                    communes: Scope = None) -> DashboardStats:
+    """Numbers of the last `days` local days in these communes (None: all): messages per label per
+    day, review share, corrections.
 
     A message counts as corrected when an officer labelled it; the model agrees when the latest
     of those labels is the one it predicted.
     """
     today = today or datetime.now(LOCAL_TZ).date()
     first = today - timedelta(days=days - 1)
-    window = messages.c.received_at >= local_day_start(first)
+    window = and_(messages.c.received_at >= local_day_start(first), scope_condition(messages.c.commune, communes))
     per_day: dict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(LABELS, 0))
     total = needs_review = 0
     predicted: dict[str, str] = {}

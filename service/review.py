@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from service import payload
 from service.classifier import get_classifier
+from service.communes import allows
 from service.db import get_db
 from service.errors import ApiError
 from service.highlight import highlight
@@ -34,10 +35,20 @@ QUEUE_NAMES = {"crime_tips": "Tin báo", "procedures": "Thủ tục", "chat": "T
 PRIORITY_NAMES = {"urgent": "Khẩn cấp", "high": "Cao", "normal": "Bình thường", "low": "Thấp"}
 
 
+def commune_names() -> dict[str, str]:
+    """Commune id -> Vietnamese name, for the communes the logged-in user may see."""
+    scope = current_user().communes
+    return {key: commune.name for key, commune in get_classifier().engine().communes.communes.items()
+            if allows(scope, key)}
+
+
 def hamlet_names() -> dict[str, str]:
-    """Hamlet id -> name, over every configured commune."""
+    """Hamlet choices of the user's communes: "<commune id>:<hamlet id>" (hamlet ids repeat across
+    communes) -> hamlet name, with the commune's name when the user sees several communes."""
     directory = get_classifier().engine().communes
-    return {key: hamlet.name for commune in directory.communes.values() for key, hamlet in commune.hamlets.items()}
+    names = commune_names()
+    return {f"{key}:{hamlet_id}": hamlet.name + (f" ({names[key]})" if len(names) > 1 else "")
+            for key in names for hamlet_id, hamlet in directory.communes[key].hamlets.items()}
 
 
 def _masking() -> bool:
@@ -50,9 +61,10 @@ def _shown(text: str | None) -> str | None:
     return mask_sensitive(text) if text and _masking() else text
 
 
-def _view(row: dict[str, Any], hamlets: dict[str, str]) -> dict[str, Any]:
+def _view(row: dict[str, Any], hamlets: dict[str, str], communes: dict[str, str]) -> dict[str, Any]:
     """What a template needs of a stored message."""
     result = row["result"] or {}
+    commune = row["commune"]
     route = result.get("route") or {}
     latest = row.get("latest_correction")
     return {
@@ -60,8 +72,8 @@ def _view(row: dict[str, Any], hamlets: dict[str, str]) -> dict[str, Any]:
         "label": row["label"], "confidence": row["confidence"], "urgent": row["urgent"],
         "needs_review": row["needs_review"], "procedure_id": row["procedure_id"],
         "queue": route.get("queue"), "priority": route.get("priority"),
-        "received_at": to_local(row["received_at"]),
-        "hamlets": sorted({hamlets.get(e["value"], e["value"]) for e in result.get("entities", [])
+        "received_at": to_local(row["received_at"]), "commune": communes.get(commune, commune),
+        "hamlets": sorted({hamlets.get(f"{commune}:{e['value']}", e["value"]) for e in result.get("entities", [])
                            if e.get("kind") == "hamlet"}),
         "rules": sorted({r["rule_id"] for r in result.get("reasons", []) if r.get("kind") == "rule"}),
         "latest": latest and {**latest, "note": _shown(latest.get("note")),
@@ -78,7 +90,7 @@ def _filter_from_args(hamlets: dict[str, str]) -> QueueFilter:
     if label not in (None, *LABELS) or status not in STATUSES or hamlet not in (None, *hamlets):
         abort(400, "Bộ lọc không hợp lệ.")
     return QueueFilter(label=label, status=status, hamlet=hamlet,  # type: ignore[arg-type]
-                       date_from=_date_arg("from"), date_to=_date_arg("to"))
+                       date_from=_date_arg("from"), date_to=_date_arg("to"), communes=current_user().communes)
 
 
 def _date_arg(name: str) -> date | None:
@@ -95,7 +107,7 @@ def _date_arg(name: str) -> date | None:
 @login_required()
 def queue() -> str:
     """The review queue, filtered and paginated."""
-    hamlets = hamlet_names()
+    hamlets, communes = hamlet_names(), commune_names()
     chosen = _filter_from_args(hamlets)
     try:
         page = max(1, int(request.args.get("page", "1")))
@@ -103,7 +115,7 @@ def queue() -> str:
         abort(400, "Số trang không hợp lệ.")
     found = review_queue(get_db(), chosen, page=page, per_page=PER_PAGE)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("review.html", page=found, rows=[_view(r, hamlets) for r in found.rows],
+    return render_template("review.html", page=found, rows=[_view(r, hamlets, communes) for r in found.rows],
                            chosen=chosen, hamlets=hamlets, args=args, **_names())
 
 
@@ -111,13 +123,13 @@ def queue() -> str:
 @login_required()
 def message(message_id: str) -> str:
     """One message, its decision and every correction (who, when, what)."""
-    stored = get_store().message(message_id)
+    stored = get_store().message(message_id, current_user().communes)
     if stored is None:
         abort(404, "Không tìm thấy tin nhắn này.")
     history = [{**c, "note": _shown(c["note"]), "created_at": to_local(c["created_at"])}
                for c in stored["corrections"]]
     view = _view({**stored, "latest_correction": stored["corrections"][-1] if stored["corrections"] else None},
-                 hamlet_names())
+                 hamlet_names(), commune_names())
     reply = (stored["result"].get("route") or {}).get("reply")
     return render_template("message.html", m=view, history=history, reply=_shown(reply), **_names())
 
@@ -140,7 +152,7 @@ def correct(message_id: str) -> Response:
         flash(f"Chưa lưu: {error.description}", "error")
         return redirect(back)
     stored = get_store().add_correction(message_id, correction, created_by=user.name, role=user.role,
-                                        user_id=user.id)
+                                        user_id=user.id, communes=user.communes)
     if stored is None:
         abort(404, "Không tìm thấy tin nhắn này.")
     flash(Markup("Đã lưu nhãn “{}” cho <a href=\"{}\">tin nhắn</a>.").format(

@@ -10,6 +10,7 @@ from sqlalchemy import (
                         DateTime,
                         Float,
                         ForeignKey,
+                        Index,
                         Integer,
                         MetaData,
                         String,
@@ -41,12 +42,15 @@ api_tokens = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked", Boolean, nullable=False, default=False),
     Column("revoked_at", DateTime(timezone=True)),
+    # Comma list of commune ids the token may classify into and read (NULL: every commune).
+    Column("communes", String(1000)),
 )
 
 messages = Table(
     "messages", metadata,
     Column("id", String(32), primary_key=True),
-    Column("msg_id", String(200), unique=True),
+    # The client's own id: idempotency is per token (unique with token_id, see below).
+    Column("msg_id", String(200)),
     Column("received_at", DateTime(timezone=True), nullable=False, index=True),
     Column("stored_at", DateTime(timezone=True), nullable=False),
     Column("client", String(100), nullable=False),
@@ -61,6 +65,9 @@ messages = Table(
     Column("model_version", String(64), nullable=False),
     Column("rules_version", String(64), nullable=False),
     Column("result", ResultJSON, nullable=False),
+    Column("token_id", Integer, ForeignKey("api_tokens.id")),
+    Index("ix_messages_commune", "commune"),
+    Index("ux_messages_token_msg_id", "token_id", "msg_id", unique=True),
 )
 
 users = Table(
@@ -74,6 +81,8 @@ users = Table(
     Column("locked_until", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_login_at", DateTime(timezone=True)),
+    # Comma list of commune ids the account may see (NULL: every commune).
+    Column("communes", String(1000)),
 )
 
 corrections = Table(

@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from service.communes import Scope, scope_condition
 from service.db import Database, DatabaseUnavailable
 from service.memory import CorrectionMemory, text_hash
 from service.metrics import Metrics
@@ -26,7 +27,7 @@ log = logging.getLogger("triage.service")
 
 # The insert runs once per classified message, so it goes straight to the driver: SQLAlchemy's
 # execution machinery cost more than SQLite's own work (~0.1 ms of ~0.2 ms per message). The SQL is
-# compiled once per dialect, with named parameters. Duplicates (same id or msg_id) are skipped;
+# compiled once per dialect, with named parameters. Duplicates (same id, or same token and msg_id) are skipped;
 # RETURNING tells whether the row went in (rowcount is not reliable with every driver).
 _INSERT_IGNORING_CONFLICTS: dict[str, str] = {
     "sqlite": str(sqlite.insert(messages).on_conflict_do_nothing().returning(messages.c.id)
@@ -34,12 +35,20 @@ _INSERT_IGNORING_CONFLICTS: dict[str, str] = {
     "postgresql": str(postgresql.insert(messages).on_conflict_do_nothing().returning(messages.c.id)
                       .compile(dialect=postgresql.psycopg.dialect())),
 }
-_FIND_BY_MSG_IDS = select(messages.c.id, messages.c.msg_id, messages.c.result).where(
-    messages.c.msg_id.in_(bindparam("msg_ids", expanding=True)))
+_FIND_BY_MSG_IDS = select(messages.c.id, messages.c.msg_id, messages.c.text, messages.c.result).where(
+    messages.c.token_id == bindparam("token_id"), messages.c.msg_id.in_(bindparam("msg_ids", expanding=True)))
+
+
+class MsgIdConflict(Exception):
+    """A client sent one of its stored msg_ids again with another text."""
+
+    def __init__(self, msg_id: str) -> None:
+        super().__init__(msg_id)
+        self.msg_id = msg_id
 
 
 class MessageStore:
-    """Messages (idempotent by msg_id) and append-only corrections."""
+    """Messages (idempotent by token and msg_id) and append-only corrections."""
 
     def __init__(self, db: Database, spool: Spool, metrics: Metrics, memory: CorrectionMemory) -> None:
         self.db = db
@@ -48,15 +57,17 @@ class MessageStore:
         self.memory = memory
 
     def save(self, records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        """Store new records. A record whose msg_id is already stored is not stored again: the
-        stored one comes back instead, in the returned dict by msg_id ({"id", "result"}).
+        """Store new records of one token. A record whose msg_id this token already stored is not
+        stored again: the stored one comes back instead, in the returned dict by msg_id ({"id",
+        "result"}); if its text differs, MsgIdConflict and nothing is stored.
 
         If the database is down the records go to the spool (and an empty dict comes back).
         """
         try:
             with self.db.transaction() as conn:
                 conflicts = self._insert(conn, records)
-                stored = _stored_by_msg_id(conn, conflicts) if conflicts else {}
+                stored = _stored_by_msg_id(conn, records[0]["token_id"], conflicts) if conflicts else {}
+                _check_same_texts(records, stored)
         except DatabaseUnavailable:
             for record in records:
                 self.spool.append(_jsonable(record))
@@ -99,11 +110,12 @@ class MessageStore:
             cursor.close()
         return skipped
 
-    def message(self, message_id: str) -> dict[str, Any] | None:
-        """One stored message with its corrections (oldest first), or None."""
+    def message(self, message_id: str, communes: Scope = None) -> dict[str, Any] | None:
+        """One stored message of these communes with its corrections (oldest first), or None."""
         self.replay_if_pending()
         with self.db.transaction() as conn:
-            row = conn.execute(select(messages).where(messages.c.id == message_id)).mappings().first()
+            row = conn.execute(select(messages).where(messages.c.id == message_id,
+                                                      scope_condition(messages.c.commune, communes))).mappings().first()
             if row is None:
                 return None
             found = conn.execute(select(corrections).where(corrections.c.message_id == message_id)
@@ -111,11 +123,14 @@ class MessageStore:
             return {**row, "corrections": [dict(c) for c in found]}
 
     def add_correction(self, message_id: str, correction: LabelCorrection, *, created_by: str, role: str,
-                       token_id: int | None = None, user_id: int | None = None) -> dict[str, Any] | None:
-        """Append a correction (made with an API token or by a review-screen user); None if no such message."""
+                       token_id: int | None = None, user_id: int | None = None,
+                       communes: Scope = None) -> dict[str, Any] | None:
+        """Append a correction (made with an API token or by a review-screen user); None if no such
+        message in these communes."""
         self.replay_if_pending()
         with self.db.transaction() as conn:
-            text = conn.execute(select(messages.c.text).where(messages.c.id == message_id)).scalar()
+            text = conn.execute(select(messages.c.text).where(
+                messages.c.id == message_id, scope_condition(messages.c.commune, communes))).scalar()
             if text is None:
                 return None
             values = {"message_id": message_id, "label": correction.label, "urgent": correction.urgent,
@@ -129,9 +144,16 @@ class MessageStore:
         return {"id": new_id, **values}
 
 
-def _stored_by_msg_id(conn: Connection, msg_ids: list[str]) -> dict[str, dict[str, Any]]:
-    rows = conn.execute(_FIND_BY_MSG_IDS, {"msg_ids": msg_ids}).mappings()
-    return {row["msg_id"]: {"id": row["id"], "result": row["result"]} for row in rows}
+def _stored_by_msg_id(conn: Connection, token_id: int | None, msg_ids: list[str]) -> dict[str, dict[str, Any]]:
+    rows = conn.execute(_FIND_BY_MSG_IDS, {"token_id": token_id, "msg_ids": msg_ids}).mappings()
+    return {row["msg_id"]: {"id": row["id"], "text": row["text"], "result": row["result"]} for row in rows}
+
+
+def _check_same_texts(records: list[dict[str, Any]], stored: dict[str, dict[str, Any]]) -> None:
+    for record in records:
+        found = stored.get(record["msg_id"]) if record["msg_id"] else None
+        if found is not None and found["text"] != record["text"]:
+            raise MsgIdConflict(record["msg_id"])
 
 
 def _driver_values(record: dict[str, Any], stored_at: datetime, dialect: str) -> dict[str, Any]:
@@ -149,7 +171,8 @@ def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _from_json(record: dict[str, Any]) -> dict[str, Any]:
-    return {**record, "received_at": datetime.fromisoformat(record["received_at"])}
+    # Records spooled before messages had a token_id carry none.
+    return {"token_id": None, **record, "received_at": datetime.fromisoformat(record["received_at"])}
 
 
 def init_app(app: Flask) -> None:

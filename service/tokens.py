@@ -10,6 +10,7 @@ from typing import Literal
 
 from sqlalchemy import exc, insert, select, update
 
+from service.communes import Scope, parse_scope, stored_scope
 from service.db import Database
 from service.schema import api_tokens
 
@@ -32,6 +33,7 @@ class TokenRecord:
     token_hash: str
     created_at: datetime
     revoked: bool
+    communes: Scope = None  # None: every commune
 
 
 def hash_token(token: str) -> str:
@@ -39,15 +41,19 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(db: Database, name: str, role: Role) -> str:
-    """Store a new token's hash and return the token (the only time it exists in clear)."""
+def create_token(db: Database, name: str, role: Role, communes: Scope = None) -> str:
+    """Store a new token's hash and return the token (the only time it exists in clear).
+
+    `communes` (checked by the caller against the commune configs) limits what the token may
+    classify into and read; None: every commune."""
     if role not in ROLES:
         raise TokenError(f"unknown role {role!r}; choose one of {list(ROLES)}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     try:
         with db.transaction() as conn:
             conn.execute(insert(api_tokens).values(name=name, role=role, token_hash=hash_token(token),
-                                                   created_at=datetime.now(UTC), revoked=False))
+                                                   created_at=datetime.now(UTC), revoked=False,
+                                                   communes=stored_scope(communes)))
     except exc.IntegrityError as error:
         raise TokenError(f"a token named {name!r} already exists; pick another name "
                          "(or revoke the old one and rotate)") from error
@@ -67,8 +73,8 @@ def revoke_token(db: Database, name: str) -> None:
 def list_tokens(db: Database, *, include_revoked: bool = True) -> list[TokenRecord]:
     """Stored tokens, oldest first."""
     query = select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.role, api_tokens.c.token_hash,
-                   api_tokens.c.created_at, api_tokens.c.revoked).order_by(api_tokens.c.id)
+                   api_tokens.c.created_at, api_tokens.c.revoked, api_tokens.c.communes).order_by(api_tokens.c.id)
     if not include_revoked:
         query = query.where(api_tokens.c.revoked.is_(False))
     with db.transaction() as conn:
-        return [TokenRecord(*row) for row in conn.execute(query)]
+        return [TokenRecord(*row[:-1], parse_scope(row[-1])) for row in conn.execute(query)]

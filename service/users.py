@@ -15,6 +15,7 @@ from typing import Literal
 from sqlalchemy import exc, insert, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from service.communes import Scope, parse_scope, stored_scope
 from service.db import Database
 from service.schema import users
 
@@ -39,10 +40,11 @@ class User:
     locked_until: datetime | None
     created_at: datetime
     last_login_at: datetime | None
+    communes: Scope = None  # None: every commune
 
 
 _COLUMNS = (users.c.id, users.c.name, users.c.role, users.c.disabled, users.c.locked_until, users.c.created_at,
-            users.c.last_login_at)
+            users.c.last_login_at, users.c.communes)
 
 
 def check_new_user(name: str, role: str, password: str) -> None:
@@ -55,30 +57,33 @@ def check_new_user(name: str, role: str, password: str) -> None:
         raise UserError(f"password must have at least {MIN_PASSWORD_CHARS} characters")
 
 
-def create_user(db: Database, name: str, role: str, password: str, *, method: str = "scrypt") -> User:
-    """Store a new account with a hashed password."""
+def create_user(db: Database, name: str, role: str, password: str, *, method: str = "scrypt",
+                communes: Scope = None) -> User:
+    """Store a new account with a hashed password, limited to `communes` (None: every commune)."""
     check_new_user(name, role, password)
     values = {"name": name, "role": role, "password_hash": generate_password_hash(password, method=method),
-              "disabled": False, "failed_logins": 0, "created_at": datetime.now(UTC)}
+              "disabled": False, "failed_logins": 0, "created_at": datetime.now(UTC),
+              "communes": stored_scope(communes)}
     try:
         with db.transaction() as conn:
             new_id = conn.execute(insert(users).values(**values).returning(users.c.id)).scalar_one()
     except exc.IntegrityError as error:
         raise UserError(f"a user named {name!r} already exists") from error
-    return User(new_id, name, role, False, None, values["created_at"], None)  # type: ignore[arg-type]
+    return User(new_id, name, role, False, None, values["created_at"], None,  # type: ignore[arg-type]
+                parse_scope(values["communes"]))
 
 
 def list_users(db: Database) -> list[User]:
     """Every account, oldest first."""
     with db.transaction() as conn:
-        return [User(*row) for row in conn.execute(select(*_COLUMNS).order_by(users.c.id))]
+        return [_user(row) for row in conn.execute(select(*_COLUMNS).order_by(users.c.id))]
 
 
 def get_user(db: Database, user_id: int) -> User | None:
     """The account with this id, or None."""
     with db.transaction() as conn:
         row = conn.execute(select(*_COLUMNS).where(users.c.id == user_id)).first()
-    return None if row is None else User(*row)
+    return None if row is None else _user(row)
 
 
 def set_disabled(db: Database, name: str, disabled: bool) -> None:
@@ -116,7 +121,12 @@ def authenticate(db: Database, name: str, password: str, *, max_failures: int, l
             return None
         conn.execute(update(users).where(users.c.id == row["id"])
                      .values(failed_logins=0, locked_until=None, last_login_at=now))
-        return User(row["id"], row["name"], row["role"], False, None, row["created_at"], now)
+        return User(row["id"], row["name"], row["role"], False, None, row["created_at"], now,
+                    parse_scope(row["communes"]))
+
+
+def _user(row: tuple) -> User:
+    return User(*row[:-1], parse_scope(row[-1]))
 
 
 def make_dummy_hash(method: str) -> str:

@@ -104,3 +104,31 @@ def test_an_officer_label_replaces_the_decision_with_full_confidence(engine, kno
 def test_no_known_label_leaves_the_result_unchanged(engine):
     text = "cho hỏi làm căn cước ở đâu"
     assert engine.classify(text, known_label=lambda key: None) == engine.classify(text)
+
+
+@pytest.mark.parametrize("known, applied", [
+    (KnownLabel("chat", may_lower=False), False),
+    (KnownLabel("procedure", procedure_id="tach_ho", may_lower=False), False),
+    (KnownLabel("crime_tip", urgent=False, may_lower=False), False),
+    (KnownLabel("crime_tip", may_lower=False), True),
+    (KnownLabel("crime_tip", urgent=True, may_lower=False), True),
+])
+def test_a_label_that_may_not_lower_a_tip_leaves_the_decision_and_asks_for_review(engine, known, applied):
+    text = "cứu với có người cầm dao đòi chém ở chợ"
+    plain = engine.classify(text)
+    assert (plain.label, plain.urgent) == ("crime_tip", True)
+    result = engine.classify(text, known_label=lambda key: known)
+    assert result.reasons[0]["kind"] == ("officer_correction" if applied else "officer_correction_not_applied")
+    if not applied:
+        assert (result.label, result.urgent, result.confidence) == (plain.label, True, plain.confidence)
+        assert result.needs_review is True and result.reasons[0]["label"] == known.label
+        assert result.route.queue == plain.route.queue and result.route.notify == plain.route.notify
+
+
+def test_a_label_that_may_not_lower_still_raises(engine):
+    text = "cho hỏi giờ làm việc"
+    assert engine.classify(text).label == "chat"
+    for known, label in ((KnownLabel("crime_tip", urgent=True, may_lower=False), "crime_tip"),
+                         (KnownLabel("procedure", procedure_id="tach_ho", may_lower=False), "procedure")):
+        result = engine.classify(text, known_label=lambda key, known=known: known)
+        assert (result.label, result.confidence, result.needs_review) == (label, 1.0, False)

@@ -49,13 +49,17 @@ def resolve_model_dir(path: Path | None = None) -> Path:
 class KnownLabel:
     """An officer's label for a message, applied instead of the engine's decision.
 
-    `details` (who corrected it, when, which correction) is shown in the result's reasons.
+    `details` (who corrected it, when, which correction) is shown in the result's reasons. With
+    `may_lower` false, a label that would turn a crime tip into another label, or an urgent tip
+    into a non-urgent one, is not applied: the decision stands, flagged for review, with an
+    `officer_correction_not_applied` reason quoting the officer's label.
     """
 
     label: Label
     urgent: bool | None = None
     procedure_id: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    may_lower: bool = True
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,8 @@ class Triage:
 
         When `timings` is given, the seconds spent in each stage are added to it (benchmarks).
         `known_label(memory_key)` may return an officer's label for this very message (the
-        correction memory): it replaces the decision, with confidence 1.0 and no review needed.
+        correction memory): it replaces the decision, with confidence 1.0 and no review needed
+        (unless it may not lower the decision and would: see `KnownLabel`).
         """
         community = self.communes.get(commune)
         message, analysis = self.analyze(text, timings)
@@ -137,7 +142,15 @@ class Triage:
         label, confidence, urgent = decision.label, decision.confidence, decision.urgent
         procedure_id, needs_review = decision.procedure_id, decision.needs_review
         known = known_label(memory_key(message)) if known_label else None
-        if known is not None:
+        if known is not None and not known.may_lower and _lowers(known, decision):
+            needs_review = True
+            earlier = known.label + (" (không khẩn cấp)" if known.urgent is False else "")
+            reasons = ({"kind": "officer_correction_not_applied", "label": known.label, "urgent": known.urgent,
+                        **known.details,
+                        "message": f"Cán bộ từng gán nhãn “{earlier}” cho tin nhắn giống hệt; nhãn đó hạ mức tin "
+                                   "báo tội phạm nên không được tự động áp dụng: giữ quyết định của hệ thống, "
+                                   "cần cán bộ xem lại."}, *reasons)
+        elif known is not None:
             label, urgent, procedure_id = _apply_known(known, decision)
             confidence, needs_review = 1.0, False
             reasons = ({"kind": "officer_correction", "label": known.label, **known.details,
@@ -163,6 +176,12 @@ def _apply_known(known: KnownLabel, decision: Decision) -> tuple[Label, bool, st
     procedure_id = known.procedure_id or (decision.procedure_id if same else None)
     return (known.label, bool(urgent) and known.label == "crime_tip",
             procedure_id if known.label == "procedure" else None)
+
+
+def _lowers(known: KnownLabel, decision: Decision) -> bool:
+    """Whether applying `known` would make a crime tip another label or an urgent tip non-urgent."""
+    label, urgent, _ = _apply_known(known, decision)
+    return decision.label == "crime_tip" and (label != "crime_tip" or (decision.urgent and not urgent))
 
 
 def _add(timings: dict[str, float], *stages: tuple[str, float]) -> None:

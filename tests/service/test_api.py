@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from service.pseudonym import pseudonymize
 from service.schema import corrections, messages
+from service.tokens import create_token
 from tests.service.helpers import AuthActions, assert_documented, assert_error
 
 THEFT = "nhà tôi bị trộm xe máy tối qua"
@@ -33,7 +34,7 @@ def test_classify_returns_the_engine_result_and_a_message_id(app, client, auth, 
 
 def test_same_msg_id_returns_the_stored_result_without_a_second_record(app, client, auth):
     first = client.post("/v1/classify", json={"text": THEFT, "msg_id": "zalo-1"}, headers=auth.headers())
-    again = client.post("/v1/classify", json={"text": "xin chào", "msg_id": "zalo-1"}, headers=auth.headers())
+    again = client.post("/v1/classify", json={"text": THEFT, "msg_id": "zalo-1"}, headers=auth.headers())
     assert again.status_code == 200
     assert again.get_json() == first.get_json()
     assert len(stored_rows(app, messages)) == 1
@@ -48,7 +49,7 @@ def test_sender_id_is_stored_only_as_a_keyed_pseudonym(app, client, auth):
 
 def test_batch_keeps_request_order_and_dedupes_msg_ids(app, client, auth):
     texts = ["xin chào công an xã", THEFT, "làm căn cước cần giấy tờ gì ạ", "cứu với có cướp ở chợ"]
-    batch = [{"text": t, "msg_id": f"b-{i}"} for i, t in enumerate(texts)] + [{"text": "lặp", "msg_id": "b-1"}]
+    batch = [{"text": t, "msg_id": f"b-{i}"} for i, t in enumerate(texts)] + [{"text": THEFT, "msg_id": "b-1"}]
     response = client.post("/v1/classify/batch", json={"messages": batch}, headers=auth.headers())
     assert response.status_code == 200
     assert_documented(response)
@@ -244,3 +245,61 @@ def test_analysts_see_phone_and_id_numbers_masked(client, auth):
     for secret in ("0912345678", "001203004567"):
         assert secret not in str(analyst)
     assert "[SĐT]" in analyst["text"]
+
+
+# --- msg_id belongs to the client that sent it ---------------------------------------------------
+
+PRIVATE = "xe biển 92E1-123.45 của tôi ở thôn Hà Nha bị trộm, gọi 0905123456"
+
+
+def test_another_tokens_replay_of_a_msg_id_gets_a_fresh_classification_and_no_leak(app, client, auth):
+    first = client.post("/v1/classify", json={"text": PRIVATE, "msg_id": "zalo-77"}, headers=auth.headers())
+    other = {"Authorization": f"Bearer {create_token(app.extensions['triage.db'], 'other-bot', 'bot')}"}
+    replay = client.post("/v1/classify", json={"text": "xin chào", "msg_id": "zalo-77"}, headers=other)
+    assert replay.status_code == 200
+    body = replay.get_data(as_text=True)
+    assert replay.get_json()["message_id"] != first.get_json()["message_id"]
+    assert replay.get_json()["label"] == "chat"
+    for secret in ("0905123456", "92E1", "ha_nha"):
+        assert secret not in body
+    rows = {row["text"]: row for row in stored_rows(app, messages)}
+    assert set(rows) == {PRIVATE, "xin chào"} and rows["xin chào"]["client"] == "other-bot"
+
+
+def test_a_squatted_msg_id_does_not_swallow_the_bots_tip(app, client, auth):
+    squatter = {"Authorization": f"Bearer {create_token(app.extensions['triage.db'], 'squatter', 'bot')}"}
+    taken = client.post("/v1/classify", json={"text": "chào anh", "msg_id": "zalo-88"}, headers=squatter)
+    assert taken.get_json()["label"] == "chat"
+    tip = client.post("/v1/classify", json={"text": "Cứu với có cướp", "msg_id": "zalo-88"}, headers=auth.headers())
+    assert tip.status_code == 200
+    result = tip.get_json()
+    assert (result["label"], result["urgent"]) == ("crime_tip", True)
+    assert result["message_id"] != taken.get_json()["message_id"]
+    [stored] = [row for row in stored_rows(app, messages) if row["id"] == result["message_id"]]
+    assert stored["text"] == "Cứu với có cướp" and stored["client"] == "test-bot" and stored["urgent"] is True
+
+
+def test_the_same_msg_id_with_another_text_from_the_same_client_is_a_409(app, client, auth):
+    first = client.post("/v1/classify", json={"text": THEFT, "msg_id": "zalo-9"}, headers=auth.headers())
+    assert first.status_code == 200
+    changed = client.post("/v1/classify", json={"text": "xin chào", "msg_id": "zalo-9"}, headers=auth.headers())
+    assert_error(changed, 409, "msg_id_conflict", "'zalo-9'")
+    batch = client.post("/v1/classify/batch", headers=auth.headers(), json={"messages": [
+        {"text": "tin mới", "msg_id": "zalo-10"}, {"text": "xin chào", "msg_id": "zalo-9"}]})
+    assert_error(batch, 409, "msg_id_conflict", "'zalo-9'")
+    inside = client.post("/v1/classify/batch", headers=auth.headers(), json={"messages": [
+        {"text": "một", "msg_id": "zalo-11"}, {"text": "hai", "msg_id": "zalo-11"}]})
+    assert_error(inside, 409, "msg_id_conflict", "'zalo-11'")
+    assert [row["text"] for row in stored_rows(app, messages)] == [THEFT], "nothing of a refused request is stored"
+    again = client.post("/v1/classify", json={"text": THEFT, "msg_id": "zalo-9"}, headers=auth.headers())
+    assert again.get_json() == first.get_json()
+
+
+@pytest.mark.parametrize("role, status", [("bot", 200), ("admin", 200), ("officer", 403), ("analyst", 403)])
+def test_only_bot_and_admin_tokens_classify(client, auth, role, status):
+    for path, body in (("/v1/classify", {"text": THEFT}), ("/v1/classify/batch", {"messages": [{"text": THEFT}]})):
+        response = client.post(path, json=body, headers=auth.headers(role))
+        if status == 403:
+            assert_error(response, 403, "forbidden", "needs one of ['bot', 'admin']")
+        else:
+            assert response.status_code == 200

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
-from sqlalchemy import create_engine, inspect, select
+import pytest
+from sqlalchemy import create_engine, exc, inspect, select, text
 
 from service import migrations
+from service.db import Database
 from service.schema import metadata, schema_migrations
 
 
@@ -26,6 +29,62 @@ def test_migrated_database_matches_the_declared_schema(database_url):
             for column in table.columns:
                 if column.unique:
                     assert (column.name,) in unique, (table.name, column.name)
+            indexes = {i["name"]: i for i in inspector.get_indexes(table.name)}
+            for index in table.indexes:
+                assert index.name in indexes, (table.name, index.name)
+                assert indexes[index.name]["column_names"] == [c.name for c in index.columns], index.name
+                assert bool(indexes[index.name]["unique"]) == bool(index.unique), index.name
+        assert ("msg_id",) not in {tuple(u["column_names"]) for u in inspector.get_unique_constraints("messages")}
+    finally:
+        engine.dispose()
+
+
+def test_migration_5_keeps_existing_rows_working(database_url, monkeypatch):
+    """Rows written before communes and per-token msg_ids: messages keep their corrections, belong to
+    the token named in `client`, tokens and users see every commune; a second token may reuse a msg_id."""
+    engine = Database(database_url).engine  # the service's engine: SQLite foreign keys on
+    now = datetime.now(UTC)
+    try:
+        monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:4])
+        migrations.upgrade(engine)
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO api_tokens (name, role, token_hash, created_at, revoked) "
+                              "VALUES ('zalo-bot', 'bot', 'h1', :now, false), ('other', 'bot', 'h2', :now, false)"),
+                         {"now": now})
+            conn.execute(text("INSERT INTO users (name, role, password_hash, disabled, failed_logins, created_at) "
+                              "VALUES ('lan', 'officer', 'x', false, 0, :now)"), {"now": now})
+            conn.execute(text(
+                "INSERT INTO messages (id, msg_id, received_at, stored_at, client, commune, text, label, urgent, "
+                "needs_review, confidence, model_version, rules_version, result) VALUES ('m1', 'zalo-1', :now, "
+                ":now, 'zalo-bot', 'dai_hong', 'bị trộm', 'crime_tip', false, false, 0.9, 'v', 'r', '{}')"),
+                {"now": now})
+            conn.execute(text("INSERT INTO corrections (message_id, label, created_by, created_by_role, created_at) "
+                              "VALUES ('m1', 'chat', 'lan', 'officer', :now)"), {"now": now})
+        monkeypatch.undo()
+        assert [m.version for m in migrations.upgrade(engine)] == [5]
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT m.token_id, t.name, m.commune FROM messages m "
+                                     "JOIN api_tokens t ON t.id = m.token_id")).one()[1:] == ("zalo-bot", "dai_hong")
+            assert conn.execute(text("SELECT count(*) FROM corrections c JOIN messages m ON m.id = c.message_id"))\
+                .scalar_one() == 1
+            assert conn.execute(text("SELECT communes FROM users")).scalar_one() is None
+            assert set(conn.execute(text("SELECT communes FROM api_tokens")).scalars()) == {None}
+            conn.execute(text(
+                "INSERT INTO messages (id, msg_id, received_at, stored_at, client, commune, text, label, urgent, "
+                "needs_review, confidence, model_version, rules_version, result, token_id) VALUES ('m2', 'zalo-1', "
+                ":now, :now, 'other', 'dai_hong', 'chào', 'chat', false, false, 0.9, 'v', 'r', '{}', "
+                "(SELECT id FROM api_tokens WHERE name = 'other'))"), {"now": now})
+        with pytest.raises(exc.IntegrityError):
+            with engine.begin() as conn:
+                conn.execute(text(
+                    "INSERT INTO messages (id, msg_id, received_at, stored_at, client, commune, text, label, "
+                    "urgent, needs_review, confidence, model_version, rules_version, result, token_id) VALUES "
+                    "('m3', 'zalo-1', :now, :now, 'zalo-bot', 'dai_hong', 'chào', 'chat', false, false, 0.9, 'v', "
+                    "'r', '{}', (SELECT id FROM api_tokens WHERE name = 'zalo-bot'))"), {"now": now})
+        with pytest.raises(exc.IntegrityError):  # the rebuilt table still refuses orphans (SQLite too)
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO corrections (message_id, label, created_by, created_by_role, "
+                                  "created_at) VALUES ('nope', 'chat', 'lan', 'officer', :now)"), {"now": now})
     finally:
         engine.dispose()
 

@@ -260,7 +260,7 @@ def test_filters_by_label_status_hamlet_and_date(web, client, auth, app):
 
     assert shown("") == {tip, procedure, chat}
     assert shown("label=procedure") == {procedure}
-    assert shown("hamlet=ha_nha") == {tip}
+    assert shown("hamlet=dai_hong:ha_nha") == {tip}
     assert shown("from=2026-03-02&to=2026-03-02") == {chat}
     assert shown("to=2026-03-01") == set()
     web.correct(procedure, "procedure")
