@@ -101,8 +101,8 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(USER_ROLES),
-              help="officer: sees full text; analyst: phones, plates and ID numbers masked; admin: also "
-                   "manages accounts.")
+              help="officer: sees full text; analyst: phones, ID and account numbers, plates and URL query "
+                   "strings masked (service/redaction.py); admin: full text, also manages accounts.")
 def users_add(name: str, role: str) -> None:
     """Create an account; the password is read from stdin when piped, else prompted twice."""
     if sys.stdin.isatty():
@@ -181,7 +181,7 @@ __all__ = ["main"]
 @click.option("--database-url", default=None,
               help="SQLAlchemy URL (default: TRIAGE_DATABASE_URL, else SQLite in instance/).")
 def export_corrections(out: Path, database_url: str | None) -> None:
-    """Write the latest correction of each message as a training CSV (text masked as for analysts).
+    """Write the latest correction of each message as a training CSV (text redacted as analysts see it).
 
     Columns: text,label,urgent,procedure_id,source,corrected_by_role,corrected_at,predicted_label.
     Train on it with `triage train --include-corrections FILE`.

@@ -6,16 +6,16 @@ import pandas as pd
 from sqlalchemy import select
 
 from service.db import Database
+from service.redaction import redact
 from service.schema import corrections, messages
-from triage.entities import mask_sensitive
 
 COLUMNS = ["text", "label", "urgent", "procedure_id", "source", "corrected_by_role", "corrected_at",
            "predicted_label"]
 
 
 def corrections_frame(db: Database) -> pd.DataFrame:
-    """The latest correction of each corrected message joined with the message, text masked as for
-    analysts (phones, plates, ID numbers), oldest correction first."""
+    """The latest correction of each corrected message joined with the message, text redacted as
+    analysts see it (`service.redaction`), oldest correction first."""
     query = (select(messages.c.id, messages.c.text, messages.c.label.label("predicted_label"),
                     corrections.c.label, corrections.c.urgent, corrections.c.procedure_id,
                     corrections.c.created_by_role, corrections.c.created_at, corrections.c.id.label("cid"))
@@ -27,7 +27,7 @@ def corrections_frame(db: Database) -> pd.DataFrame:
     latest = rows.drop_duplicates("id", keep="last")
     stamps = pd.to_datetime(latest["created_at"], utc=True)
     return pd.DataFrame({
-        "text": latest["text"].map(mask_sensitive),
+        "text": [redact(text, "analyst") for text in latest["text"]],
         "label": latest["label"],
         "urgent": [int(bool(u) and label == "crime_tip") for u, label in zip(latest["urgent"], latest["label"])],
         "procedure_id": latest["procedure_id"].fillna("").where(latest["label"] == "procedure", ""),

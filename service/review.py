@@ -1,7 +1,7 @@
 """Review pages: the queue (/review), a message with its history (/messages/<id>), and corrections.
 
 Corrections go through the same append-only storage as POST /v1/messages/<id>/label, with the
-logged-in user as author. Analysts see phones, plates and ID numbers masked everywhere.
+logged-in user as author. What each role sees of citizens' text is `service.redaction`'s policy.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from service.db import get_db
 from service.errors import ApiError
 from service.highlight import highlight
 from service.queue import STATUSES, QueueFilter, review_queue, to_local
+from service.redaction import redact, redact_correction, sees_full_text
 from service.store import get_store
 from service.web import current_user, login_required, page_blueprint, safe_next
 from triage import LABELS
-from triage.entities import mask_sensitive
 from triage.procedures import PROCEDURE_IDS
 
 bp = page_blueprint(Blueprint("review", __name__))
@@ -40,14 +40,9 @@ def hamlet_names() -> dict[str, str]:
     return {key: hamlet.name for commune in directory.communes.values() for key, hamlet in commune.hamlets.items()}
 
 
-def _masking() -> bool:
+def _role() -> str | None:
     user = current_user()
-    return user is not None and user.role == "analyst"
-
-
-def _shown(text: str | None) -> str | None:
-    """Free text as this user may see it."""
-    return mask_sensitive(text) if text and _masking() else text
+    return user.role if user is not None else None
 
 
 def _view(row: dict[str, Any], hamlets: dict[str, str]) -> dict[str, Any]:
@@ -56,7 +51,8 @@ def _view(row: dict[str, Any], hamlets: dict[str, str]) -> dict[str, Any]:
     route = result.get("route") or {}
     latest = row.get("latest_correction")
     return {
-        "id": row["id"], "html": highlight(row["text"], result.get("reasons", []), mask=_masking()),
+        "id": row["id"], "html": highlight(row["text"], result.get("reasons", []),
+                                          redacted=not sees_full_text(_role())),
         "label": row["label"], "confidence": row["confidence"], "urgent": row["urgent"],
         "needs_review": row["needs_review"], "procedure_id": row["procedure_id"],
         "queue": route.get("queue"), "priority": route.get("priority"),
@@ -64,8 +60,7 @@ def _view(row: dict[str, Any], hamlets: dict[str, str]) -> dict[str, Any]:
         "hamlets": sorted({hamlets.get(e["value"], e["value"]) for e in result.get("entities", [])
                            if e.get("kind") == "hamlet"}),
         "rules": sorted({r["rule_id"] for r in result.get("reasons", []) if r.get("kind") == "rule"}),
-        "latest": latest and {**latest, "note": _shown(latest.get("note")),
-                              "created_at": to_local(latest["created_at"])},
+        "latest": latest and {**redact_correction(latest, _role()), "created_at": to_local(latest["created_at"])},
         "correction_count": row.get("correction_count", 0),
     }
 
@@ -114,12 +109,12 @@ def message(message_id: str) -> str:
     stored = get_store().message(message_id)
     if stored is None:
         abort(404, "Không tìm thấy tin nhắn này.")
-    history = [{**c, "note": _shown(c["note"]), "created_at": to_local(c["created_at"])}
+    history = [{**redact_correction(c, _role()), "created_at": to_local(c["created_at"])}
                for c in stored["corrections"]]
     view = _view({**stored, "latest_correction": stored["corrections"][-1] if stored["corrections"] else None},
                  hamlet_names())
     reply = (stored["result"].get("route") or {}).get("reply")
-    return render_template("message.html", m=view, history=history, reply=_shown(reply), **_names())
+    return render_template("message.html", m=view, history=history, reply=redact(reply, _role()), **_names())
 
 
 @bp.post("/messages/<message_id>/label")
