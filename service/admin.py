@@ -30,7 +30,7 @@ def create() -> Response:
         create_user(get_db(), form.get("name", "").strip(), form.get("role", ""), form.get("password", ""),
                     method=current_app.config["PASSWORD_HASH"])
     except UserError as error:
-        flash(f"Chưa tạo được tài khoản: {error}", "error")
+        flash(f"Chưa tạo được tài khoản: {error.vietnamese}.", "error")
     else:
         flash(f"Đã tạo tài khoản {form['name'].strip()} ({ROLE_NAMES[form['role']]}).", "success")
     return redirect(url_for("admin.users"))
@@ -55,7 +55,7 @@ def _set_disabled(name: str, disabled: bool) -> Response:
     try:
         set_disabled(get_db(), name, disabled)
     except UserError as error:
-        flash(str(error), "error")
+        flash(f"Chưa thực hiện được: {error.vietnamese}.", "error")
     else:
         flash(f"Đã {'khóa' if disabled else 'mở lại'} tài khoản {name}.", "success")
     return redirect(url_for("admin.users"))
