@@ -27,6 +27,15 @@ from triage.procedures import PROCEDURE_IDS
 bp = page_blueprint(Blueprint("review", __name__))
 
 PER_PAGE = 25
+MAX_PAGE = 100_000
+# The only query keys the queue reads and passes on to its page links.
+FILTER_KEYS = ("label", "status", "hamlet", "from", "to")
+# Dates the filters accept (beyond them the day's bounds in UTC+7 do not exist).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+# What the review screen says when a correction form holds a value the API would refuse.
+FIELD_ERRORS = {"label": "nhãn không hợp lệ", "urgent": "giá trị “khẩn cấp” không hợp lệ",
+                "procedure_id": "thủ tục không hợp lệ",
+                "note": f"ghi chú phải có từ 1 đến {payload.MAX_NOTE_CHARS} ký tự và là văn bản hợp lệ"}
 LABEL_NAMES = {"crime_tip": "Tin báo tội phạm", "procedure": "Thủ tục hành chính", "chat": "Trò chuyện, khác"}
 LABEL_KEYS = {"crime_tip": "1", "procedure": "2", "chat": "3"}
 STATUS_NAMES = {"unreviewed": "Chưa duyệt", "reviewed": "Đã duyệt", "all": "Tất cả"}
@@ -81,9 +90,12 @@ def _date_arg(name: str) -> date | None:
     if raw is None:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         abort(400, f"Ngày không hợp lệ: {raw!r} (định dạng NNNN-TT-NN).")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        abort(400, f"Ngày phải trong khoảng {FIRST_DAY:%d/%m/%Y} – {LAST_DAY:%d/%m/%Y}, không phải {raw}.")
+    return day
 
 
 @bp.get("/review")
@@ -96,8 +108,10 @@ def queue() -> str:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         abort(400, "Số trang không hợp lệ.")
+    if page > MAX_PAGE:
+        abort(400, f"Số trang phải từ 1 đến {MAX_PAGE}.")
     found = review_queue(get_db(), chosen, page=page, per_page=PER_PAGE)
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args = {key: request.args[key] for key in FILTER_KEYS if request.args.get(key)}
     return render_template("review.html", page=found, rows=[_view(r, hamlets) for r in found.rows],
                            chosen=chosen, hamlets=hamlets, args=args, **_names())
 
@@ -132,7 +146,7 @@ def correct(message_id: str) -> Response:
     try:
         correction = payload.label_correction(body, LABELS, PROCEDURE_IDS)
     except ApiError as error:
-        flash(f"Chưa lưu: {error.description}", "error")
+        flash(f"Chưa lưu: {FIELD_ERRORS.get(error.field or '', 'dữ liệu không hợp lệ')}.", "error")
         return redirect(back)
     stored = get_store().add_correction(message_id, correction, created_by=user.name, role=user.role,
                                         user_id=user.id)
