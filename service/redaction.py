@@ -40,7 +40,9 @@ _SEP = r"[\s.\-\u2010-\u2015()\[\]]"
 _RUN = re.compile(rf"[+(\[]?\d(?:{_SEP}{{0,3}}\d)*")
 _URL_QUERY = re.compile(r"(?:https?://|www\.|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/)[^\s?#]*[?#](\S+)",
                         re.IGNORECASE)
-_PLATE = re.compile(r"(?<![\w.])\d{2}(?:[-.]?[A-Za-z]{1,2}|[ ][A-Z]{1,2})\d{0,2}[ .-]?\d{3}[.\- ]?\d{1,2}(?![\w])")
+# After a space the series is upper case or ends in a digit ("29 A1", "92 e1"), so "20 m 3000" is no plate.
+_PLATE = re.compile(r"(?<![\w.])\d{2}(?:[-.]?[A-Za-z]{1,2}|[ ](?:[A-Z]{1,2}|[a-z]{1,2}(?=\d)))\d{0,2}[ .-]?"
+                    r"\d{3}[.\- ]?\d{1,2}(?![\w])")
 _DATE = re.compile(r"(?<![\d.\-])(?:0?[1-9]|[12]\d|3[01])([.\-])(?:0?[1-9]|1[0-2])\1(?:19|20)\d\d(?![\d]|[.\-]\d)")
 _MONEY = re.compile(r"(?<![\d.,])\d{1,3}(?:[.,]\d{3})+\s?(?:dong|vnd|d|k|tr|trieu|ty|ti)(?!\w)", re.IGNORECASE)
 _ACCOUNT = re.compile(rf"\b(?:stk|so\s*tk|tk|(?:so\s*)?tai\s*khoan|account(?:\s*(?:no|number))?)\b\W{{0,3}}"

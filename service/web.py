@@ -47,7 +47,7 @@ SECURITY_HEADERS = {
 }
 LOGIN_FAILED = ("Đăng nhập không thành công: sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang bị "
                 "tạm khóa. Sau {failures} lần sai liên tiếp, tài khoản bị khóa {minutes} phút.")
-ROLE_NAMES = {"officer": "Cán bộ", "analyst": "Phân tích viên", "admin": "Quản trị"}
+ROLE_NAMES = {"officer": "Cán bộ", "analyst": "Phân tích viên", "admin": "Quản trị", "bot": "Bot Zalo (hệ thống)"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 

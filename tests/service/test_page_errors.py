@@ -116,8 +116,11 @@ def test_a_refused_correction_is_explained_in_vietnamese(app, client, auth, offi
     assert "Chưa lưu: nhãn không hợp lệ." in assert_vietnamese_page(officer.get(response.headers["Location"]), 200)
 
 
-def test_admin_page_messages_are_in_vietnamese(app):
+def test_admin_page_messages_are_in_vietnamese(app, auth):
+    auth.token("bot")
     admin = login(app, "boss", "admin")
+    listed = admin.get("/admin/users").get_data(as_text=True)
+    assert "<td>bot</td>" not in listed and "<td>Bot Zalo (hệ thống)</td>" in listed
     for path, data, says in [
         ("/admin/users", {"name": "a/b", "role": "officer", "password": PASSWORD}, "Chưa tạo được tài khoản: tên"),
         ("/admin/users", {"name": "moi", "role": "officer", "password": "123"}, "mật khẩu phải có ít nhất 10 ký tự"),

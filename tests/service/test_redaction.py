@@ -33,6 +33,7 @@ from tests.service.test_access import FAST_HASH, login
     ("xe 92E1-123.45 bị lấy", "92E1-123.45", "[BIỂN SỐ]"),
     ("xe 51G-1234 bị lấy", "51G-1234", "[BIỂN SỐ]"),
     ("xe biển 29a1 12345", "29a1 12345", "[BIỂN SỐ]"),
+    ("xe biển 92 e1 12345", "92 e1 12345", "[BIỂN SỐ]"),
     ("xe 29MĐ1-123.45", "29MĐ1-123.45", "[BIỂN SỐ]"),
     ("stk: 12345678 Vietcombank", "12345678", "[SỐ TÀI KHOẢN]"),
     ("số tài khoản 1903 5678 nhé", "1903 5678", "[SỐ TÀI KHOẢN]"),
@@ -69,6 +70,18 @@ def test_sensitive_formats_are_masked(text, hidden, placeholder):
 def test_ordinary_numbers_dates_and_money_stay_readable(text):
     assert mask(text) == text
     assert sensitive_spans(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "xe 92E1-123.45 trộm đồ, gọi 0912345678, căn cước 048095001234",
+    "biển 43-A1 12345 và 92H1 12345, 51F-123.45 gọi +84 905 111 222 hoặc 84905111222",
+    "số 0905.111.222 hay 0905-111-222, cmnd 201234567, xe 92 e1 12345",
+])
+def test_every_number_the_engine_finds_is_masked(engine, text):
+    found = [e for e in engine.classify(text).entities if e.kind != "hamlet"]
+    assert found
+    for entity in found:
+        assert entity.text not in mask(text), entity
 
 
 @pytest.mark.parametrize(("role", "masked"), [("officer", False), ("admin", False), ("analyst", True),
