@@ -38,7 +38,8 @@ MIN_ACCOUNT_DIGITS = 6
 _SEP = r"[\s.\-\u2010-\u2015()\[\]]"
 # Digits with up to three separators between them; may start with + or an opening bracket.
 _RUN = re.compile(rf"[+(\[]?\d(?:{_SEP}{{0,3}}\d)*")
-_URL_QUERY = re.compile(r"(?:https?://|www\.|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/)[^\s?#]*[?#](\S+)",
+# A bare domain starts after no other name character, so "a.a.a.a…" is scanned once, not from every dot.
+_URL_QUERY = re.compile(r"(?:https?://|www\.|(?<![\w.\-/])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/)[^\s?#]*+[?#](\S+)",
                         re.IGNORECASE)
 # After a space the series is upper case or ends in a digit ("29 A1", "92 e1"), so "20 m 3000" is no plate.
 _PLATE = re.compile(r"(?<![\w.])\d{2}(?:[-.]?[A-Za-z]{1,2}|[ ](?:[A-Z]{1,2}|[a-z]{1,2}(?=\d)))\d{0,2}[ .-]?"
