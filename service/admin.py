@@ -13,7 +13,7 @@ from service.db import get_db
 from service.queue import to_local
 from service.review import commune_names
 from service.tokens import list_tokens
-from service.users import USER_ROLES, UserError, create_user, list_users, set_disabled
+from service.users import USER_ROLES, UserError, canonical_name, create_user, list_users, set_disabled
 from service.web import ROLE_NAMES, current_user, login_required, page_blueprint
 
 bp = page_blueprint(Blueprint("admin", __name__, url_prefix="/admin"))
@@ -45,7 +45,7 @@ def create() -> Response:
                     method=current_app.config["PASSWORD_HASH"],
                     communes=frozenset(chosen) if chosen else current_user().communes)
     except UserError as error:
-        flash(f"Chưa tạo được tài khoản: {error}", "error")
+        flash(f"Chưa tạo được tài khoản: {error.vietnamese}.", "error")
     else:
         flash(f"Đã tạo tài khoản {form['name'].strip()} ({ROLE_NAMES[form['role']]}).", "success")
     return redirect(url_for("admin.users"))
@@ -64,6 +64,7 @@ def enable(name: str) -> Response:
 
 
 def _set_disabled(name: str, disabled: bool) -> Response:
+    name = canonical_name(name)
     if disabled and name == current_user().name:
         flash("Không thể tự khóa tài khoản đang dùng.", "error")
         return redirect(url_for("admin.users"))
@@ -74,7 +75,7 @@ def _set_disabled(name: str, disabled: bool) -> Response:
     try:
         set_disabled(get_db(), name, disabled)
     except UserError as error:
-        flash(str(error), "error")
+        flash(f"Chưa thực hiện được: {error.vietnamese}.", "error")
     else:
         flash(f"Đã {'khóa' if disabled else 'mở lại'} tài khoản {name}.", "success")
     return redirect(url_for("admin.users"))

@@ -15,9 +15,9 @@ from service.memory import get_memory
 from service.metrics import get_metrics
 from service.openapi import openapi_document
 from service.recording import classify_and_record
+from service.redaction import redact, redact_correction, redact_result
 from service.store import get_store
 from triage import LABELS
-from triage.entities import mask_sensitive
 from triage.procedures import PROCEDURE_IDS
 
 bp = Blueprint("api", __name__)
@@ -25,8 +25,6 @@ bp = Blueprint("api", __name__)
 REVIEWERS = ("officer", "analyst", "admin")
 # Who may classify (and so store messages): the bot backend, and admins for tests and backfills.
 CLASSIFIERS = ("bot", "admin")
-# What analysts see instead of a citizen's phone, plate or ID number (as triage.entities.mask_sensitive).
-MASKS = {"phone": "[SĐT]", "plate": "[BIỂN SỐ]", "id_number": "[SỐ GIẤY TỜ]"}
 
 
 @bp.post("/v1/classify")
@@ -61,14 +59,13 @@ def label(message_id: str) -> tuple[Response, int]:
 @bp.get("/v1/messages/<message_id>")
 @api_access(*REVIEWERS)
 def message(message_id: str) -> Response:
-    """A stored message with its result and corrections (phones and ID numbers masked for analysts)."""
+    """A stored message with its result and corrections, redacted as the caller's role may see it."""
     stored = get_store().message(message_id, g.client.communes)
     if stored is None:
         raise ApiError(404, f"No message with message_id {message_id!r}.")
-    text, result, corrections = stored["text"], stored["result"], stored["corrections"]
-    if g.client.role == "analyst":  # officers' notes quote numbers too
-        text, result = mask_sensitive(text), _masked_result(result)
-        corrections = [{**c, "note": c["note"] and mask_sensitive(c["note"])} for c in corrections]
+    role = g.client.role
+    text, result = redact(stored["text"], role), redact_result(stored["result"], role)
+    corrections = [redact_correction(c, role) for c in stored["corrections"]]
     return jsonify({
         "message_id": stored["id"], "msg_id": stored["msg_id"], "text": text, "commune": stored["commune"],
         "sender_hash": stored["sender_hash"], "client": stored["client"],
@@ -92,12 +89,6 @@ def _classify(items: list[payload.ClassifyItem]) -> list[dict[str, Any]]:
         metrics.observe_result(result)
     g.labels = [result["label"] for result in results]
     return results
-
-
-def _masked_result(result: dict[str, Any]) -> dict[str, Any]:
-    entities = [{**e, "text": MASKS[e["kind"]], "value": MASKS[e["kind"]]} if e["kind"] in MASKS else e
-                for e in result["entities"]]
-    return {**result, "entities": entities}
 
 
 def _correction_json(row: dict[str, Any]) -> dict[str, Any]:

@@ -123,8 +123,8 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(USER_ROLES),
-              help="officer: sees full text; analyst: phones, plates and ID numbers masked; admin: also "
-                   "manages accounts.")
+              help="officer: sees full text; analyst: phones, ID and account numbers, plates and URL query "
+                   "strings masked (service/redaction.py); admin: full text, also manages accounts.")
 @click.option("--commune", "communes", multiple=True,
               help=COMMUNE_HELP.format(what="account", who="province-level admins and analysts"))
 def users_add(name: str, role: str, communes: tuple[str, ...]) -> None:
@@ -210,7 +210,7 @@ __all__ = ["main"]
 @click.option("--commune", "communes", multiple=True,
               help="Only messages of this commune id; repeat or give a comma list. Omitted: every commune.")
 def export_corrections(out: Path, database_url: str | None, communes: tuple[str, ...]) -> None:
-    """Write the latest correction of each message as a training CSV (text masked as for analysts).
+    """Write the latest correction of each message as a training CSV (text redacted as analysts see it).
 
     Columns: text,label,urgent,procedure_id,source,corrected_by_role,corrected_at,predicted_label.
     Train on it with `triage train --include-corrections FILE`.

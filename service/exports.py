@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from service.communes import Scope, scope_condition
 from service.db import Database
+from service.redaction import redact
 from service.schema import corrections, messages
-from triage.entities import mask_sensitive
 
 COLUMNS = ["text", "label", "urgent", "procedure_id", "source", "corrected_by_role", "corrected_at",
            "predicted_label"]
@@ -16,7 +16,7 @@ COLUMNS = ["text", "label", "urgent", "procedure_id", "source", "corrected_by_ro
 
 def corrections_frame(db: Database, communes: Scope = None) -> pd.DataFrame:
     """The latest correction of each corrected message of these communes (None: all) joined with the
-    message, text masked as for analysts (phones, plates, ID numbers), oldest correction first."""
+    message, text redacted as analysts see it (`service.redaction`), oldest correction first."""
     query = (select(messages.c.id, messages.c.text, messages.c.label.label("predicted_label"),
                     corrections.c.label, corrections.c.urgent, corrections.c.procedure_id,
                     corrections.c.created_by_role, corrections.c.created_at, corrections.c.id.label("cid"))
@@ -29,7 +29,7 @@ def corrections_frame(db: Database, communes: Scope = None) -> pd.DataFrame:
     latest = rows.drop_duplicates("id", keep="last")
     stamps = pd.to_datetime(latest["created_at"], utc=True)
     return pd.DataFrame({
-        "text": latest["text"].map(mask_sensitive),
+        "text": [redact(text, "analyst") for text in latest["text"]],
         "label": latest["label"],
         "urgent": [int(bool(u) and label == "crime_tip") for u, label in zip(latest["urgent"], latest["label"])],
         "procedure_id": latest["procedure_id"].fillna("").where(latest["label"] == "procedure", ""),

@@ -1,16 +1,16 @@
-"""A message as safe HTML with the rule phrases that fired highlighted, masked for analysts.
+"""A message as safe HTML with the rule phrases that fired highlighted, redacted for roles that need it.
 
 Message text is untrusted: every piece is escaped on its own and only our <mark> tags are added.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from markupsafe import Markup, escape
 
-from triage.entities import mask_sensitive
+from service.redaction import PLACEHOLDERS, sensitive_spans
 
 
 def rule_spans(reasons: Iterable[dict[str, Any]]) -> list[tuple[int, int, str]]:
@@ -38,26 +38,41 @@ def merged(spans: Sequence[tuple[int, int, str]], length: int) -> list[tuple[int
     return result
 
 
-def highlight(text: str, reasons: Iterable[dict[str, Any]], *, mask: bool = False) -> Markup:
-    """The text as HTML with <mark> around matched rule phrases; phones, plates and IDs masked if `mask`.
+def highlight(text: str, reasons: Iterable[dict[str, Any]], *, redacted: bool = False) -> Markup:
+    """The text as HTML with <mark> around matched rule phrases; sensitive spans replaced if `redacted`.
 
-    When masking, a highlight whose edge would cut through a masked number is dropped, so no
-    piece of a number escapes the mask.
+    Masks and highlights use spans of the same text. A highlight that covers part of a masked span
+    is widened to the whole of it, so the placeholder sits inside the mark and no piece of a
+    number escapes.
     """
-    spans = merged(rule_spans(reasons), len(text))
-    transform: Callable[[str], str] = mask_sensitive if mask else str
-    if mask:
-        whole = mask_sensitive(text)
-        spans = [s for s in spans if _cut_is_safe(text, s[0], whole) and _cut_is_safe(text, s[1], whole)]
+    masked = sensitive_spans(text) if redacted else []
+    spans = merged([_widened(span, masked) for span in rule_spans(reasons)], len(text))
     pieces: list[str] = []
     position = 0
     for start, end, rules in spans:
-        pieces.append(escape(transform(text[position:start])))
-        pieces.append(Markup('<mark title="{}">{}</mark>').format(", ".join(rules), transform(text[start:end])))
+        pieces.append(_shown(text, position, start, masked))
+        pieces.append(Markup('<mark title="{}">{}</mark>').format(", ".join(rules), _shown(text, start, end, masked)))
         position = end
-    pieces.append(escape(transform(text[position:])))
+    pieces.append(_shown(text, position, len(text), masked))
     return Markup("").join(pieces)
 
 
-def _cut_is_safe(text: str, at: int, masked_whole: str) -> bool:
-    return mask_sensitive(text[:at]) + mask_sensitive(text[at:]) == masked_whole
+def _widened(span: tuple[int, int, str], masked: Sequence[tuple[int, int, str]]) -> tuple[int, int, str]:
+    start, end, rule = span
+    for mask_start, mask_end, _kind in masked:
+        if mask_start < end and start < mask_end:
+            start, end = min(start, mask_start), max(end, mask_end)
+    return start, end, rule
+
+
+def _shown(text: str, start: int, end: int, masked: Sequence[tuple[int, int, str]]) -> Markup:
+    """text[start:end] escaped, each masked span inside it replaced by its placeholder."""
+    pieces: list[str] = []
+    position = start
+    for mask_start, mask_end, kind in masked:
+        if start <= mask_start and mask_end <= end:
+            pieces.append(escape(text[position:mask_start]))
+            pieces.append(escape(PLACEHOLDERS[kind]))
+            position = mask_end
+    pieces.append(escape(text[position:end]))
+    return Markup("").join(pieces)

@@ -13,6 +13,14 @@ from flask import Flask, current_app
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+# Methods counted under their own name; any other method name a client invents is "other", so
+# requests cannot create new label values (and series) at will.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    """The method as a metric label: itself if it is a standard one, else "other"."""
+    return method if method in KNOWN_METHODS else "other"
 
 
 class Metrics:

@@ -66,7 +66,7 @@ def _paths(batch_max: int) -> dict[str, Any]:
                           **_errors(400, 401, 403, 404, 413, 415, 429, 503)}}},
         "/v1/messages/{message_id}": {"get": {
             "summary": "A stored message with its result and corrections (officer, analyst, admin; "
-                       "analysts see phones, plates and ID numbers masked).",
+                       "analysts see numbers, plates and URL query strings masked).",
             "operationId": "getMessage", "parameters": [message_id],
             "responses": {"200": _ok("The message.", "Message"), **_errors(401, 403, 404, 429, 503)}}},
         "/healthz": {"get": {

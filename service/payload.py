@@ -142,7 +142,7 @@ def _reject_unknown(body: dict[str, Any], known: set[str], where: str) -> None:
 
 
 def _field_error(field: str, problem: str) -> ApiError:
-    return ApiError(400, f"Field '{field}' {problem}.", "invalid_field")
+    return ApiError(400, f"Field '{field}' {problem}.", "invalid_field", field=field)
 
 
 def _json_type(value: Any) -> str:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from flask import Flask, Response, g, request
 
-from service.metrics import get_metrics
+from service.metrics import get_metrics, method_label
 
 log = logging.getLogger("triage.service")
 
@@ -46,12 +46,13 @@ def finish_request(response: Response) -> Response:
     seconds = time.perf_counter() - g.get("started", time.perf_counter())
     endpoint = request.url_rule.rule if request.url_rule else "unmatched"
     status = str(response.status_code)
+    method = method_label(request.method)
     metrics = get_metrics()
-    metrics.requests.labels(endpoint, request.method, status).inc()
-    metrics.latency.labels(endpoint, request.method, status).observe(seconds)
+    metrics.requests.labels(endpoint, method, status).inc()
+    metrics.latency.labels(endpoint, method, status).observe(seconds)
     response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
     client = g.get("client")
-    fields = {"event": "request", "request_id": g.get("request_id"), "method": request.method,
+    fields = {"event": "request", "request_id": g.get("request_id"), "method": method,
               "endpoint": endpoint, "status": response.status_code, "ms": round(seconds * 1000, 2),
               "client": client.name if client else None}
     labels = g.get("labels")

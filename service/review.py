@@ -1,7 +1,7 @@
 """Review pages: the queue (/review), a message with its history (/messages/<id>), and corrections.
 
 Corrections go through the same append-only storage as POST /v1/messages/<id>/label, with the
-logged-in user as author. Analysts see phones, plates and ID numbers masked everywhere.
+logged-in user as author. What each role sees of citizens' text is `service.redaction`'s policy.
 """
 
 from __future__ import annotations
@@ -19,15 +19,24 @@ from service.db import get_db
 from service.errors import ApiError
 from service.highlight import highlight
 from service.queue import STATUSES, QueueFilter, review_queue, to_local
+from service.redaction import redact, redact_correction, sees_full_text
 from service.store import get_store
 from service.web import current_user, login_required, page_blueprint, safe_next
 from triage import LABELS
-from triage.entities import mask_sensitive
 from triage.procedures import PROCEDURE_IDS
 
 bp = page_blueprint(Blueprint("review", __name__))
 
 PER_PAGE = 25
+MAX_PAGE = 100_000
+# The only query keys the queue reads and passes on to its page links.
+FILTER_KEYS = ("label", "status", "hamlet", "from", "to")
+# Dates the filters accept (beyond them the day's bounds in UTC+7 do not exist).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+# What the review screen says when a correction form holds a value the API would refuse.
+FIELD_ERRORS = {"label": "nhãn không hợp lệ", "urgent": "giá trị “khẩn cấp” không hợp lệ",
+                "procedure_id": "thủ tục không hợp lệ",
+                "note": f"ghi chú phải có từ 1 đến {payload.MAX_NOTE_CHARS} ký tự và là văn bản hợp lệ"}
 LABEL_NAMES = {"crime_tip": "Tin báo tội phạm", "procedure": "Thủ tục hành chính", "chat": "Trò chuyện, khác"}
 LABEL_KEYS = {"crime_tip": "1", "procedure": "2", "chat": "3"}
 STATUS_NAMES = {"unreviewed": "Chưa duyệt", "reviewed": "Đã duyệt", "all": "Tất cả"}
@@ -51,14 +60,9 @@ def hamlet_names() -> dict[str, str]:
             for key in names for hamlet_id, hamlet in directory.communes[key].hamlets.items()}
 
 
-def _masking() -> bool:
+def _role() -> str | None:
     user = current_user()
-    return user is not None and user.role == "analyst"
-
-
-def _shown(text: str | None) -> str | None:
-    """Free text as this user may see it."""
-    return mask_sensitive(text) if text and _masking() else text
+    return user.role if user is not None else None
 
 
 def _view(row: dict[str, Any], hamlets: dict[str, str], communes: dict[str, str]) -> dict[str, Any]:
@@ -68,7 +72,8 @@ def _view(row: dict[str, Any], hamlets: dict[str, str], communes: dict[str, str]
     route = result.get("route") or {}
     latest = row.get("latest_correction")
     return {
-        "id": row["id"], "html": highlight(row["text"], result.get("reasons", []), mask=_masking()),
+        "id": row["id"], "html": highlight(row["text"], result.get("reasons", []),
+                                          redacted=not sees_full_text(_role())),
         "label": row["label"], "confidence": row["confidence"], "urgent": row["urgent"],
         "needs_review": row["needs_review"], "procedure_id": row["procedure_id"],
         "queue": route.get("queue"), "priority": route.get("priority"),
@@ -76,8 +81,7 @@ def _view(row: dict[str, Any], hamlets: dict[str, str], communes: dict[str, str]
         "hamlets": sorted({hamlets.get(f"{commune}:{e['value']}", e["value"]) for e in result.get("entities", [])
                            if e.get("kind") == "hamlet"}),
         "rules": sorted({r["rule_id"] for r in result.get("reasons", []) if r.get("kind") == "rule"}),
-        "latest": latest and {**latest, "note": _shown(latest.get("note")),
-                              "created_at": to_local(latest["created_at"])},
+        "latest": latest and {**redact_correction(latest, _role()), "created_at": to_local(latest["created_at"])},
         "correction_count": row.get("correction_count", 0),
     }
 
@@ -98,9 +102,12 @@ def _date_arg(name: str) -> date | None:
     if raw is None:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         abort(400, f"Ngày không hợp lệ: {raw!r} (định dạng NNNN-TT-NN).")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        abort(400, f"Ngày phải trong khoảng {FIRST_DAY:%d/%m/%Y} – {LAST_DAY:%d/%m/%Y}, không phải {raw}.")
+    return day
 
 
 @bp.get("/review")
@@ -113,8 +120,10 @@ def queue() -> str:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         abort(400, "Số trang không hợp lệ.")
+    if page > MAX_PAGE:
+        abort(400, f"Số trang phải từ 1 đến {MAX_PAGE}.")
     found = review_queue(get_db(), chosen, page=page, per_page=PER_PAGE)
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args = {key: request.args[key] for key in FILTER_KEYS if request.args.get(key)}
     return render_template("review.html", page=found, rows=[_view(r, hamlets, communes) for r in found.rows],
                            chosen=chosen, hamlets=hamlets, args=args, **_names())
 
@@ -126,12 +135,12 @@ def message(message_id: str) -> str:
     stored = get_store().message(message_id, current_user().communes)
     if stored is None:
         abort(404, "Không tìm thấy tin nhắn này.")
-    history = [{**c, "note": _shown(c["note"]), "created_at": to_local(c["created_at"])}
+    history = [{**redact_correction(c, _role()), "created_at": to_local(c["created_at"])}
                for c in stored["corrections"]]
     view = _view({**stored, "latest_correction": stored["corrections"][-1] if stored["corrections"] else None},
                  hamlet_names(), commune_names())
     reply = (stored["result"].get("route") or {}).get("reply")
-    return render_template("message.html", m=view, history=history, reply=_shown(reply), **_names())
+    return render_template("message.html", m=view, history=history, reply=redact(reply, _role()), **_names())
 
 
 @bp.post("/messages/<message_id>/label")
@@ -149,7 +158,7 @@ def correct(message_id: str) -> Response:
     try:
         correction = payload.label_correction(body, LABELS, PROCEDURE_IDS)
     except ApiError as error:
-        flash(f"Chưa lưu: {error.description}", "error")
+        flash(f"Chưa lưu: {FIELD_ERRORS.get(error.field or '', 'dữ liệu không hợp lệ')}.", "error")
         return redirect(back)
     stored = get_store().add_correction(message_id, correction, created_by=user.name, role=user.role,
                                         user_id=user.id, communes=user.communes)

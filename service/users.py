@@ -7,7 +7,9 @@ worker and instance sees it).
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -23,10 +25,17 @@ UserRole = Literal["officer", "analyst", "admin"]
 USER_ROLES: tuple[UserRole, ...] = ("officer", "analyst", "admin")
 MIN_PASSWORD_CHARS = 10
 MAX_NAME_CHARS = 100
+# Letters (any script, stored in NFC), digits, '.', '_' and '-'; starting with a letter or digit.
+NAME_PATTERN = re.compile(rf"[^\W_][\w.-]{{0,{MAX_NAME_CHARS - 1}}}")
 
 
 class UserError(Exception):
-    """A user command cannot be carried out; the message says why."""
+    """A user command cannot be carried out; the message says why (in English for the command line,
+    `vietnamese` for the admin page)."""
+
+    def __init__(self, message: str, vietnamese: str = "") -> None:
+        super().__init__(message)
+        self.vietnamese = vietnamese or "Không thực hiện được thao tác với tài khoản."
 
 
 @dataclass(frozen=True)
@@ -47,20 +56,40 @@ _COLUMNS = (users.c.id, users.c.name, users.c.role, users.c.disabled, users.c.lo
             users.c.last_login_at, users.c.communes)
 
 
+def canonical_name(name: str) -> str:
+    """A user name as stored and looked up: NFC, so composed and decomposed accents are one name."""
+    return unicodedata.normalize("NFC", name)
+
+
+def name_key(name: str) -> str:
+    """What two names must not share: compatibility-folded and case-folded ("Lân", "LÂN", "ｌâｎ")."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
 def check_new_user(name: str, role: str, password: str) -> None:
-    """Raise UserError saying what is wrong with a new account's name, role or password."""
-    if not name or len(name) > MAX_NAME_CHARS or name != name.strip() or any(c.isspace() for c in name):
-        raise UserError(f"name must be 1 to {MAX_NAME_CHARS} characters without spaces, not {name!r}")
+    """Raise UserError saying what is wrong with a new account's name (already NFC), role or password."""
+    if not NAME_PATTERN.fullmatch(name) or ".." in name:
+        raise UserError(f"name must be 1 to {MAX_NAME_CHARS} letters, digits, '.', '_' or '-' without spaces, "
+                        f"'/', '..' or control characters, starting with a letter or digit, not {name!r}",
+                        f"tên đăng nhập phải có 1 đến {MAX_NAME_CHARS} chữ cái, chữ số, '.', '_' hoặc '-', "
+                        "bắt đầu bằng chữ cái hoặc chữ số, không có dấu cách, '/' hay '..'")
     if role not in USER_ROLES:
-        raise UserError(f"unknown role {role!r}; choose one of {list(USER_ROLES)}")
+        raise UserError(f"unknown role {role!r}; choose one of {list(USER_ROLES)}", "vai trò không hợp lệ")
     if len(password) < MIN_PASSWORD_CHARS:
-        raise UserError(f"password must have at least {MIN_PASSWORD_CHARS} characters")
+        raise UserError(f"password must have at least {MIN_PASSWORD_CHARS} characters",
+                        f"mật khẩu phải có ít nhất {MIN_PASSWORD_CHARS} ký tự")
 
 
 def create_user(db: Database, name: str, role: str, password: str, *, method: str = "scrypt",
                 communes: Scope = None) -> User:
-    """Store a new account with a hashed password, limited to `communes` (None: every commune)."""
+    """Store a new account with a hashed password, limited to `communes` (None: every commune);
+    refused if the name looks like an existing one."""
+    name = canonical_name(name)
     check_new_user(name, role, password)
+    taken = {name_key(user.name): user.name for user in list_users(db)}
+    if name_key(name) in taken:
+        raise UserError(f"a user named {taken[name_key(name)]!r} already exists",
+                        f"đã có tài khoản tên {taken[name_key(name)]}")
     values = {"name": name, "role": role, "password_hash": generate_password_hash(password, method=method),
               "disabled": False, "failed_logins": 0, "created_at": datetime.now(UTC),
               "communes": stored_scope(communes)}
@@ -68,7 +97,7 @@ def create_user(db: Database, name: str, role: str, password: str, *, method: st
         with db.transaction() as conn:
             new_id = conn.execute(insert(users).values(**values).returning(users.c.id)).scalar_one()
     except exc.IntegrityError as error:
-        raise UserError(f"a user named {name!r} already exists") from error
+        raise UserError(f"a user named {name!r} already exists", f"đã có tài khoản tên {name}") from error
     return User(new_id, name, role, False, None, values["created_at"], None,  # type: ignore[arg-type]
                 parse_scope(values["communes"]))
 
@@ -89,9 +118,10 @@ def get_user(db: Database, user_id: int) -> User | None:
 def set_disabled(db: Database, name: str, disabled: bool) -> None:
     """Disable (or enable again) an account; a disabled account's sessions stop working at once."""
     with db.transaction() as conn:
-        changed = conn.execute(update(users).where(users.c.name == name).values(disabled=disabled)).rowcount
+        changed = conn.execute(update(users).where(users.c.name == canonical_name(name))
+                               .values(disabled=disabled)).rowcount
     if not changed:
-        raise UserError(f"no user named {name!r}; see `triage users list`")
+        raise UserError(f"no user named {name!r}; see `triage users list`", f"không có tài khoản tên {name}")
 
 
 def authenticate(db: Database, name: str, password: str, *, max_failures: int, lockout: timedelta,
@@ -103,7 +133,8 @@ def authenticate(db: Database, name: str, password: str, *, max_failures: int, l
     """
     now = datetime.now(UTC)
     with db.transaction() as conn:
-        row = conn.execute(select(users).where(users.c.name == name).with_for_update()).mappings().first()
+        row = conn.execute(select(users).where(users.c.name == canonical_name(name))
+                           .with_for_update()).mappings().first()
         if row is None:
             check_password_hash(dummy_hash, password)
             return None

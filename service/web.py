@@ -1,4 +1,4 @@
-"""The review screen's shell: sessions, login/logout, CSRF, security headers, roles, HTML errors.
+"""The review screen's shell: sessions, login/logout, CSRF, security headers, roles.
 
 Pages authenticate with a signed session cookie only; API tokens never open a page. The
 session holds the user id and a random session id (`sid`) renewed at every login, and the
@@ -29,9 +29,9 @@ from flask import (
     session,
     url_for,
 )
-from werkzeug.exceptions import HTTPException
 
-from service.db import DatabaseUnavailable, get_db
+from service.db import get_db
+from service.errors import PAGE_BLUEPRINTS
 from service.users import User, UserRole, authenticate, get_user, make_dummy_hash
 
 bp = Blueprint("web", __name__, static_folder="static", static_url_path="/static")
@@ -47,10 +47,8 @@ SECURITY_HEADERS = {
 }
 LOGIN_FAILED = ("Đăng nhập không thành công: sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang bị "
                 "tạm khóa. Sau {failures} lần sai liên tiếp, tài khoản bị khóa {minutes} phút.")
-ROLE_NAMES = {"officer": "Cán bộ", "analyst": "Phân tích viên", "admin": "Quản trị"}
+ROLE_NAMES = {"officer": "Cán bộ", "analyst": "Phân tích viên", "admin": "Quản trị", "bot": "Bot Zalo (hệ thống)"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-# Blueprints of HTML pages (not part of the API, so not in the OpenAPI document).
-PAGE_BLUEPRINTS = ("web", "review", "dashboard", "admin")
 
 
 def csrf_token() -> str:
@@ -98,8 +96,10 @@ def login_required(*roles: UserRole) -> Callable:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """A local path to go back to (never another site: no scheme, no host, no //, no backslash)."""
-    if not target or "\\" in target or not target.startswith("/") or target.startswith("//"):
+    """A local path to go back to (never another site: no scheme, no host, no //, no backslash, and no
+    control characters, which would break the Location header)."""
+    if (not target or "\\" in target or not target.startswith("/") or target.startswith("//")
+            or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target)):
         return default
     parts = urlsplit(target)
     return default if parts.scheme or parts.netloc else target
@@ -145,22 +145,11 @@ def _dummy_hash() -> str:
     return hashes[method]
 
 
-def html_error(error: HTTPException) -> tuple[str, int]:
-    """Errors on pages are pages (the API keeps its JSON shape)."""
-    status = error.code or 500
-    return render_template("error.html", status=status, message=error.description or error.name), status
-
-
-def html_unavailable(_error: DatabaseUnavailable) -> tuple[str, int]:
-    return render_template("error.html", status=503,
-                           message="Cơ sở dữ liệu tạm thời không truy cập được. Hãy thử lại sau ít phút."), 503
-
-
 def page_blueprint(blueprint: Blueprint) -> Blueprint:
-    """Give a page blueprint CSRF checks and HTML errors."""
+    """Give a page blueprint CSRF checks (its errors are pages: `service.errors`)."""
+    if blueprint.name not in PAGE_BLUEPRINTS:
+        raise ValueError(f"add {blueprint.name!r} to service.errors.PAGE_BLUEPRINTS")
     blueprint.before_request(check_csrf)
-    blueprint.register_error_handler(HTTPException, html_error)
-    blueprint.register_error_handler(DatabaseUnavailable, html_unavailable)
     return blueprint
 
 
@@ -168,10 +157,12 @@ page_blueprint(bp)
 
 
 def add_security_headers(response: Response) -> Response:
+    """Security headers on every response; no-store on all but static files (pages and JSON may
+    carry citizens' text, which must not stay in browser or proxy caches)."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if response.mimetype == "text/html":
-        response.headers.setdefault("Cache-Control", "no-store")
+    if request.endpoint != "web.static":
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

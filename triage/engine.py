@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,25 @@ from triage.rules import RuleHit, RuleSet
 from triage.text import DEFAULT_MAX_CHARS, NormalizedText, TextNormalizer, memory_key
 
 ACTIVE_FILE = "ACTIVE"
+# A version is one folder name inside the models root: no separators, no leading dot, no "..".
+VERSION_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def check_version(version: str) -> str:
+    """`version` if it can name a folder inside the models root; else ModelError saying what is allowed."""
+    if not VERSION_PATTERN.fullmatch(version) or ".." in version:
+        raise ModelError(f"model version {version!r} is not allowed: use 1 to 100 letters, digits, '.', '_' "
+                         "or '-', starting with a letter or digit, without '..'")
+    return version
+
+
+def version_folder(models_dir: Path, version: str) -> Path:
+    """The folder of `version` under `models_dir`; ModelError if it would lie outside it (a bad name or
+    a link leading out)."""
+    folder = Path(models_dir) / check_version(version)
+    if folder.exists() and not folder.resolve().is_relative_to(Path(models_dir).resolve()):
+        raise ModelError(f"{folder} leads outside {models_dir}; model versions must be folders inside it")
+    return folder
 
 
 def default_models_dir() -> Path:
@@ -39,7 +59,7 @@ def resolve_model_dir(path: Path | None = None) -> Path:
         raise ModelError(f"{root}: no model here and no {ACTIVE_FILE} pointer; "
                          "train one with `triage train` or pass a model folder.")
     version = pointer.read_text(encoding="utf-8").strip()
-    folder = root / version
+    folder = version_folder(root, version)
     if not folder.is_dir():
         raise ModelError(f"{pointer} names {version!r}, but {folder} does not exist")
     return folder

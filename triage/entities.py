@@ -55,9 +55,3 @@ def _is_phone(digits: str) -> bool:
         digits = "0" + digits[2:]
     return len(digits) == 10 and digits[0] == "0" and digits[1] in "235789"
 
-
-def mask_sensitive(text: str) -> str:
-    """Replace phone numbers, plates and ID numbers by placeholders (for analysts and logs)."""
-    text = _PLATE.sub("[BIỂN SỐ]", text)
-    text = _PHONE.sub(lambda m: "[SĐT]" if _is_phone(re.sub(r"\D", "", m.group(0))) else m.group(0), text)
-    return _ID_NUMBER.sub("[SỐ GIẤY TỜ]", text)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from triage.engine import ACTIVE_FILE
+from triage.engine import ACTIVE_FILE, version_folder
 from triage.errors import ModelError
 from triage.model import load_model, read_metadata
 
@@ -95,6 +95,7 @@ def promote(models_dir: Path, version: str, *, force: bool = False) -> str | Non
 
 def activate(models_dir: Path, version: str) -> None:
     """Point ACTIVE at `version` atomically, pushing the current version onto HISTORY."""
+    version_folder(models_dir, version)
     previous = active_version(models_dir)
     if previous is not None and previous != version:
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
@@ -118,8 +119,8 @@ def rollback(models_dir: Path) -> tuple[str | None, str]:
 
 
 def _load(models_dir: Path, version: str) -> tuple[Any, dict[str, Any]]:
-    folder = models_dir / version
-    if not version or "/" in version or version.startswith(".") or not folder.is_dir():
+    folder = version_folder(models_dir, version)
+    if not folder.is_dir():
         raise ModelError(f"no model version {version!r} in {models_dir}; see `triage models list`")
     return load_model(folder)
 

@@ -18,7 +18,7 @@ from sklearn.pipeline import Pipeline
 
 from triage.datasets import data_hash, read_labeled, with_corrections
 from triage.decision import DecisionConfig
-from triage.engine import Triage, resolve_model_dir
+from triage.engine import Triage, check_version, resolve_model_dir, version_folder
 from triage.errors import ModelError
 from triage.evaluation import EvaluationReport, Prediction, evaluate_predictions
 from triage.features import featurize, identity
@@ -54,6 +54,8 @@ def train_model(train: pd.DataFrame, dev_path: Path, models_dir: Path, *, seed: 
     The dev figures are compared with the active model's (evaluated on the same dev file).
     `progress(stage, done, total)` is called as rows are processed.
     """
+    if version is not None:
+        check_version(version)  # before minutes of work, not after
     started = time.perf_counter()
     dev = read_labeled(dev_path)
     corrections_rows = 0
@@ -82,7 +84,7 @@ def train_model(train: pd.DataFrame, dev_path: Path, models_dir: Path, *, seed: 
     active = _active_engine(engine, models_dir)
     active_metrics = _headline(_evaluate_on_dev(active, dev, "active", progress)[0]) if active else None
     seconds = time.perf_counter() - started
-    folder = models_dir / version
+    folder = version_folder(models_dir, version)
     extra = {}
     if corrections is not None:
         stamps = corrections.get("corrected_at", pd.Series(dtype=str)).astype(str)

@@ -310,8 +310,8 @@ def test_a_correction_is_stored_append_only_with_the_user_as_author(web, client,
 
 
 @pytest.mark.parametrize("fields, says", [
-    ({"label": "spam"}, "label"),
-    ({"label": "chat", "note": "x" * 2001}, "note"),
+    ({"label": "spam"}, "nhãn không hợp lệ"),
+    ({"label": "chat", "note": "x" * 2001}, "ghi chú phải có"),
 ])
 def test_invalid_corrections_are_not_stored(web, client, auth, app, fields, says):
     web.user("lan")
