@@ -1,4 +1,4 @@
-"""/admin: review-screen accounts (list, create, disable, enable) and the API tokens list. Admins only."""
+"""/admin: review-screen accounts (list, create, disable, enable, unlock, new password) and API tokens. Admins only."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from service.db import get_db
 from service.queue import to_local
 from service.tokens import list_tokens
-from service.users import USER_ROLES, UserError, create_user, list_users, set_disabled
+from service.users import (
+    USER_ROLES,
+    UserError,
+    create_user,
+    list_users,
+    locked_accounts,
+    reset_password,
+    set_disabled,
+    unlock_account,
+)
 from service.web import ROLE_NAMES, current_user, login_required, page_blueprint
 
 bp = page_blueprint(Blueprint("admin", __name__, url_prefix="/admin"))
@@ -16,8 +25,10 @@ bp = page_blueprint(Blueprint("admin", __name__, url_prefix="/admin"))
 @bp.get("/users")
 @login_required("admin")
 def users() -> str:
+    locked = locked_accounts(get_db())
     accounts = [{**vars(u), "created_at": to_local(u.created_at),
-                 "last_login_at": u.last_login_at and to_local(u.last_login_at)} for u in list_users(get_db())]
+                 "last_login_at": u.last_login_at and to_local(u.last_login_at),
+                 "locked_until": u.id in locked and to_local(locked[u.id])} for u in list_users(get_db())]
     tokens = [{**vars(t), "created_at": to_local(t.created_at)} for t in list_tokens(get_db())]
     return render_template("admin_users.html", accounts=accounts, tokens=tokens, roles=USER_ROLES)
 
@@ -59,3 +70,31 @@ def _set_disabled(name: str, disabled: bool) -> Response:
     else:
         flash(f"Đã {'khóa' if disabled else 'mở lại'} tài khoản {name}.", "success")
     return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<name>/unlock")
+@login_required("admin")
+def unlock(name: str) -> Response:
+    """Lift the account's login locks from every address."""
+    try:
+        unlock_account(get_db(), name)
+    except UserError:
+        flash(f"Không có tài khoản {name}.", "error")
+    else:
+        flash(f"Đã mở tạm khóa đăng nhập của tài khoản {name}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<name>/reset")
+@login_required("admin")
+def reset(name: str) -> Response | tuple[str, dict[str, str]]:
+    """Give the account a random password, shown once on this page (never stored or sent in a cookie)."""
+    if name == current_user().name:
+        flash("Hãy đổi mật khẩu của chính mình tại trang «Đổi mật khẩu».", "error")
+        return redirect(url_for("admin.users"))
+    try:
+        password = reset_password(get_db(), name, method=current_app.config["PASSWORD_HASH"])
+    except UserError:
+        flash(f"Không có tài khoản {name}.", "error")
+        return redirect(url_for("admin.users"))
+    return render_template("admin_reset.html", name=name, password=password), {"Cache-Control": "no-store"}

@@ -128,11 +128,36 @@ def _v4_corrections_memory_key(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_corrections_memory_key ON corrections (memory_key)")
 
 
+def _v6_sessions(conn: Connection) -> None:
+    """Server-side sessions; lockouts per account and client address instead of per account."""
+    md = MetaData()
+    Table("sessions", md,
+          Column("id", String(64), primary_key=True),
+          Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+          Column("created_at", DateTime(timezone=True), nullable=False),
+          Column("last_seen_at", DateTime(timezone=True), nullable=False),
+          Column("ended_at", DateTime(timezone=True)))
+    Table("login_failures", md,
+          Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+          Column("address", String(64), primary_key=True),
+          Column("failures", Integer, nullable=False),
+          Column("locked_until", DateTime(timezone=True)),
+          Column("last_failure_at", DateTime(timezone=True), nullable=False))
+    Table("users", md, Column("id", Integer, primary_key=True))  # only for the foreign keys
+    md.create_all(conn, tables=[md.tables["sessions"], md.tables["login_failures"]])
+    # DROP COLUMN needs SQLite 3.35+; neither column is indexed, constrained or used by a trigger.
+    for column in ("failed_logins", "locked_until"):
+        conn.exec_driver_sql(f"ALTER TABLE users DROP COLUMN {column}")
+
+
+# Version 5 (communes) is written on another branch; `upgrade` applies whichever versions are
+# missing, so 6 can land before 5 and a database that has 6 still receives 5 later.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "messages, corrections, api_tokens", _v1_initial),
     Migration(2, "corrections append-only", _v2_corrections_append_only),
     Migration(3, "users; corrections.user_id", _v3_users),
     Migration(4, "corrections memory key", _v4_corrections_memory_key),
+    Migration(6, "sessions; login failures per address", _v6_sessions),
 )
 LATEST = MIGRATIONS[-1].version
 
