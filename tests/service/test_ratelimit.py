@@ -77,6 +77,12 @@ def test_redis_down_lets_requests_through_without_waiting(make_app):
     assert time.monotonic() - started < 2
 
 
+def test_flask_limiter_adds_no_request_hooks(app):
+    hooks = [*app.before_request_funcs.get(None, []), *app.after_request_funcs.get(None, []),
+             *app.teardown_request_funcs.get(None, [])]
+    assert not [hook for hook in hooks if "flask_limiter" in repr(hook)], "the limits are checked explicitly"
+
+
 # --- login: per address, before hashing -----------------------------------------------------------
 
 @pytest.fixture
