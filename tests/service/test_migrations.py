@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, inspect, select
 
 from service import migrations
-from service.schema import metadata, schema_migrations
+from service.schema import metadata, schema_migrations, users
 
 
 def test_migrated_database_matches_the_declared_schema(database_url):
@@ -39,5 +40,27 @@ def test_upgrade_is_idempotent_and_safe_to_run_concurrently(database_url):
         assert migrations.upgrade(engine) == []
         with engine.connect() as conn:
             assert list(conn.scalars(select(schema_migrations.c.version))) == [m.version for m in migrations.MIGRATIONS]
+    finally:
+        engine.dispose()
+
+
+def test_version_6_keeps_accounts_and_moves_lockouts_to_their_own_table(database_url):
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            schema_migrations.create(conn)
+            for migration in migrations.MIGRATIONS:
+                if migration.version < 6:
+                    migration.apply(conn)
+                    conn.execute(schema_migrations.insert().values(version=migration.version, name=migration.name,
+                                                                   applied_at=datetime.now(UTC)))
+            conn.exec_driver_sql("INSERT INTO users (name, role, password_hash, disabled, failed_logins, created_at) "
+                                 "VALUES ('lan', 'officer', 'scrypt:x', false, 3, CURRENT_TIMESTAMP)")
+        assert [m.version for m in migrations.upgrade(engine)] == [6]
+        inspector = inspect(engine)
+        assert {"failed_logins", "locked_until"}.isdisjoint(c["name"] for c in inspector.get_columns("users"))
+        assert {"sessions", "login_failures"} <= set(inspector.get_table_names())
+        with engine.connect() as conn:
+            assert conn.execute(select(users.c.name, users.c.password_hash)).all() == [("lan", "scrypt:x")]
     finally:
         engine.dispose()
