@@ -24,6 +24,8 @@ UserRole = Literal["officer", "analyst", "admin"]
 USER_ROLES: tuple[UserRole, ...] = ("officer", "analyst", "admin")
 MIN_PASSWORD_CHARS = 10
 MAX_NAME_CHARS = 100
+# Passwords handed over by an admin: no 0/O, 1/l/I to misread (14 of these carry about 80 bits).
+HANDOVER_ALPHABET = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 # Wrong passwords older than this no longer count towards a lock.
 FAILURE_MEMORY = timedelta(days=1)
 
@@ -110,7 +112,7 @@ def set_password(db: Database, name: str, password: str, *, method: str = "scryp
 
 def reset_password(db: Database, name: str, *, method: str = "scrypt") -> str:
     """Give an account a new random password (returned once, to hand over) and end its sessions."""
-    password = secrets.token_urlsafe(12)
+    password = "".join(secrets.choice(HANDOVER_ALPHABET) for _ in range(14))
     set_password(db, name, password, method=method)
     return password
 
