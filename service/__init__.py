@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask
 
 from service import (
+    account,
     admin,
     api,
     auth,
@@ -20,6 +21,7 @@ from service import (
     db,
     errors,
     health,
+    keys,
     memory,
     metrics,
     payload,
@@ -51,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = load_or_create_secret(app.instance_path)
+    app.extensions["triage.keys"] = keys.resolve(app.config)
     app.json.ensure_ascii = False  # Vietnamese replies stay readable and smaller
     app.json.sort_keys = False
     app.url_map.merge_slashes = False  # "/v1//classify" is a 404, not a redirect
@@ -73,4 +76,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(review.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(account.bp)
     return app

@@ -36,7 +36,7 @@ def classify() -> Response:
 
 
 @bp.post("/v1/classify/batch")
-@api_access(*CLASSIFIERS)
+@api_access(*CLASSIFIERS, cost=payload.batch_cost)
 def classify_batch() -> Response:
     """Classify up to BATCH_MAX messages; results come back in request order."""
     items = payload.batch_items(payload.json_object(), current_app.config["BATCH_MAX"])
@@ -83,7 +83,7 @@ def openapi() -> Response:
 def _classify(items: list[payload.ClassifyItem]) -> list[dict[str, Any]]:
     engine = get_classifier().engine()
     results = classify_and_record(engine, get_store(), get_memory(), items, g.client,
-                                  current_app.config["SECRET_KEY"].encode("utf-8"))
+                                  current_app.extensions["triage.keys"].pseudonym)
     metrics = get_metrics()
     for result in results:
         metrics.observe_result(result)

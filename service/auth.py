@@ -16,7 +16,7 @@ from flask import Flask, current_app, g, request
 from service.communes import Scope
 from service.db import Database, DatabaseUnavailable
 from service.errors import ApiError
-from service.ratelimit import get_limiter
+from service.ratelimit import get_limits
 from service.tokens import ROLES, Role, TokenRecord, hash_token, list_tokens
 
 # A token the cache does not know triggers a reload at most this often (new tokens work at once
@@ -92,8 +92,16 @@ def bearer_token() -> str:
     return token.strip()
 
 
-def api_access(*roles: Role) -> Callable:
-    """View decorator: authenticate, check the role (403), apply the token's rate limit (429)."""
+def one_request() -> int:
+    """What a request costs against its token's rate limit unless it says otherwise."""
+    return 1
+
+
+def api_access(*roles: Role, cost: Callable[[], int] = one_request) -> Callable:
+    """View decorator: authenticate, check the role (403), apply the token's rate limit (429).
+
+    `cost` says how much the request counts against the limit (a batch: its number of messages).
+    """
     allowed = roles or ROLES
 
     def decorate(view: Callable) -> Callable:
@@ -106,8 +114,7 @@ def api_access(*roles: Role) -> Callable:
             g.client = client
             if client.role not in allowed:
                 raise ApiError(403, f"Role '{client.role}' may not do this; needs one of {list(allowed)}.")
-            limiter = get_limiter()
-            wait = limiter.hit(client.rate_key) if limiter else None
+            wait = get_limits().token(client.rate_key, cost())
             if wait is not None:
                 raise ApiError(429, f"Rate limit exceeded for this token; retry in {math.ceil(wait)} s.",
                                headers={"Retry-After": str(max(1, math.ceil(wait)))})

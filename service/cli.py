@@ -15,7 +15,7 @@ import click
 from service.communes import Scope, check_communes, describe, load_directory, split_ids
 from service.db import UNAVAILABLE_ERRORS, Database, DatabaseUnavailable
 from service.tokens import ROLES, TokenError, create_token, list_tokens, revoke_token
-from service.users import USER_ROLES, UserError, create_user, list_users, set_disabled
+from service.users import USER_ROLES, UserError, create_user, list_users, set_disabled, set_password
 from triage.cli import main
 from triage.engine import resolve_model_dir
 from triage.errors import ModelError
@@ -117,7 +117,7 @@ def tokens_list() -> None:
 
 @main.group()
 def users() -> None:
-    """Create, list, disable and enable review-screen accounts."""
+    """Create, list, disable and enable review-screen accounts, and set their passwords."""
 
 
 @users.command("add")
@@ -131,16 +131,32 @@ def users_add(name: str, role: str, communes: tuple[str, ...]) -> None:
     """Create an account; the password is read from stdin when piped, else prompted twice."""
     app = _app()
     scope = _communes(app, communes)
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+    password = _read_password()
     try:
         create_user(app.extensions["triage.db"], name, role, password, method=app.config["PASSWORD_HASH"],
                     communes=scope)
     except (UserError, DatabaseUnavailable) as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"created {name} ({role}), communes: {describe(scope)}")
+
+
+@users.command("passwd")
+@click.argument("name")
+def users_passwd(name: str) -> None:
+    """Set an account's password (stdin when piped, else prompted twice); its open sessions end at once."""
+    password = _read_password()
+    app = _app()
+    try:
+        set_password(app.extensions["triage.db"], name, password, method=app.config["PASSWORD_HASH"])
+    except (UserError, DatabaseUnavailable) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"new password set for {name}; its sessions have ended")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 @users.command("list")

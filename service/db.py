@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -127,6 +128,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=10000"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+
+
+def utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite returns naive datetimes, which are UTC here)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def default_sqlite_url(instance_path: str) -> str:

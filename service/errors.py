@@ -26,7 +26,7 @@ CODES: dict[int, str] = {
     429: "rate_limited", 500: "internal_error", 503: "unavailable",
 }
 # Blueprints of HTML pages (not part of the API, so not in the OpenAPI document; errors are pages).
-PAGE_BLUEPRINTS = ("web", "review", "dashboard", "admin")
+PAGE_BLUEPRINTS = ("web", "review", "dashboard", "admin", "account")
 # What a page says for an error that brings no Vietnamese message of its own.
 PAGE_MESSAGES: dict[int, str] = {
     400: "Yêu cầu không hợp lệ.", 401: "Bạn cần đăng nhập.", 403: "Bạn không có quyền thực hiện thao tác này.",

@@ -184,12 +184,34 @@ def _v5_rebuild_sqlite_messages(conn: Connection) -> None:
         raise RuntimeError(f"migration 5: foreign keys broken by the messages rebuild: {broken[:3]}")
 
 
+def _v6_sessions(conn: Connection) -> None:
+    """Server-side sessions; lockouts per account and client address instead of per account."""
+    md = MetaData()
+    Table("sessions", md,
+          Column("id", String(64), primary_key=True),
+          Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+          Column("created_at", DateTime(timezone=True), nullable=False),
+          Column("last_seen_at", DateTime(timezone=True), nullable=False),
+          Column("ended_at", DateTime(timezone=True)))
+    Table("login_failures", md,
+          Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+          Column("address", String(64), primary_key=True),
+          Column("failures", Integer, nullable=False),
+          Column("locked_until", DateTime(timezone=True)),
+          Column("last_failure_at", DateTime(timezone=True), nullable=False))
+    Table("users", md, Column("id", Integer, primary_key=True))  # only for the foreign keys
+    md.create_all(conn, tables=[md.tables["sessions"], md.tables["login_failures"]])
+    # DROP COLUMN needs SQLite 3.35+; neither column is indexed, constrained or used by a trigger.
+    for column in ("failed_logins", "locked_until"):
+        conn.exec_driver_sql(f"ALTER TABLE users DROP COLUMN {column}")
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "messages, corrections, api_tokens", _v1_initial),
     Migration(2, "corrections append-only", _v2_corrections_append_only),
     Migration(3, "users; corrections.user_id", _v3_users),
     Migration(4, "corrections memory key", _v4_corrections_memory_key),
     Migration(5, "communes of tokens and users; msg_id unique per token", _v5_communes_and_msg_id_per_token),
+    Migration(6, "sessions; login failures per address", _v6_sessions),
 )
 LATEST = MIGRATIONS[-1].version
 

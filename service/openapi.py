@@ -55,7 +55,8 @@ def _paths(batch_max: int) -> dict[str, Any]:
             "responses": {"200": _ok("The engine's result plus message_id.", "ClassifyResult"),
                           **classify_errors}}},
         "/v1/classify/batch": {"post": {
-            "summary": f"Classify 1 to {batch_max} messages (bot, admin); results in request order.",
+            "summary": f"Classify 1 to {batch_max} messages (bot, admin); results in request order. Each "
+                       "message counts against the token's rate limit.",
             "operationId": "classifyBatch", "requestBody": _body("BatchRequest"),
             "responses": {"200": _ok("One result per message, in order.", "BatchResult"),
                           **classify_errors}}},

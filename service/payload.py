@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, g, request
 
 from service.errors import ApiError
 
@@ -46,7 +46,9 @@ def init_app(app: Flask) -> None:
 
 
 def json_object() -> dict[str, Any]:
-    """The request body as a JSON object (415 if not JSON, 400 if malformed or not an object)."""
+    """The request body as a JSON object (415 if not JSON, 400 if malformed or not an object); parsed once."""
+    if "json_body" in g:
+        return g.json_body
     if not request.is_json:
         raise ApiError(415, "Send the body as JSON with 'Content-Type: application/json'.")
     raw = request.get_data(cache=False)
@@ -56,7 +58,15 @@ def json_object() -> dict[str, Any]:
         raise ApiError(400, f"Body is not valid JSON: {_short(exc)}", "invalid_json") from None
     if not isinstance(body, dict):
         raise ApiError(400, f"Body must be a JSON object, not {_json_type(body)}.", "invalid_json")
+    g.json_body = body
     return body
+
+
+def batch_cost() -> int:
+    """What a batch counts against its token's rate limit: one per message (BATCH_MAX at most)."""
+    messages = json_object().get("messages")
+    count = len(messages) if isinstance(messages, list) else 0
+    return max(1, min(count, current_app.config["BATCH_MAX"]))
 
 
 def classify_item(body: Any, where: str = "") -> ClassifyItem:

@@ -40,8 +40,13 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("SECRET_KEY", None, "Key for sender pseudonyms (HMAC); default: generated once into "
+    Setting("SECRET_KEY", None, "Master secret: the sender-pseudonym key unless PSEUDONYM_SECRET is set, "
+            "and the source of the session key unless SESSION_SECRET is set; default: generated once into "
             "instance/secret.key. Every instance sharing a database needs the same key."),
+    Setting("PSEUDONYM_SECRET", None, "Key of the sender pseudonyms (HMAC); default: SECRET_KEY itself, so "
+            "pseudonyms made before the keys were split stay the same."),
+    Setting("SESSION_SECRET", None, "Key that signs the review screen's session cookies; default: derived "
+            "from SECRET_KEY (HMAC, its own label). Changing it logs everyone out and keeps pseudonyms."),
     Setting("DATABASE_URL", None, "SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db; "
             "default: SQLite file instance/triage.sqlite3."),
     Setting("DB_AUTO_UPGRADE", True, "Apply pending schema migrations when the database is first reached.",
@@ -75,8 +80,16 @@ SETTINGS: tuple[Setting, ...] = (
             "(set to 1 behind TLS).", bool),
     Setting("PASSWORD_HASH", "scrypt", "werkzeug hash method for review-screen passwords "
             "(scrypt, or pbkdf2:sha256:600000).", str),
-    Setting("LOGIN_MAX_FAILURES", 5, "Wrong passwords in a row that lock a review-screen account.", int),
-    Setting("LOGIN_LOCKOUT_MINUTES", 15, "How long a locked account stays locked.", int),
+    Setting("LOGIN_MAX_FAILURES", 5, "Wrong passwords in a row from one address that lock a review-screen "
+            "account for that address (other addresses can still log in).", int),
+    Setting("LOGIN_LOCKOUT_MINUTES", 15, "How long an account stays locked for that address.", int),
+    Setting("LOGIN_RATE_LIMIT", 10, "Login attempts (and password changes) allowed per client address per "
+            "minute, refused with 429 before any password hashing; 0 disables.", int),
+    Setting("PROXY_HOPS", 0, "Reverse proxies in front of the service whose X-Forwarded-For is trusted for "
+            "the client address (1 behind one nginx); 0 uses the connection's address.", int),
+    Setting("SESSION_IDLE_MINUTES", 30, "A review-screen session unused this long ends.", float),
+    Setting("SESSION_LIFETIME_HOURS", 12, "A review-screen session ends this long after login, used or not.",
+            float),
 )
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}

@@ -64,7 +64,7 @@ def make_app(engine, tmp_path, database_url) -> Iterator[Callable[..., Flask]]:
     def build(**overrides: Any) -> Flask:
         config = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": database_url,
                   "SECRET_KEY": "test-secret", "TRIAGE_ENGINE": engine, "TOKEN_CACHE_SECONDS": 0,
-                  "RATE_LIMIT": 0, **overrides}
+                  "RATE_LIMIT": 0, "LOGIN_RATE_LIMIT": 0, **overrides}
         app = create_app(config)
         apps.append(app)
         return app

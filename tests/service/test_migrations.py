@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, exc, inspect, select, text
 
 from service import migrations
 from service.db import Database
-from service.schema import metadata, schema_migrations
+from service.schema import metadata, schema_migrations, users
 
 
 def test_migrated_database_matches_the_declared_schema(database_url):
@@ -61,6 +61,7 @@ def test_migration_5_keeps_existing_rows_working(database_url, monkeypatch):
             conn.execute(text("INSERT INTO corrections (message_id, label, created_by, created_by_role, created_at) "
                               "VALUES ('m1', 'chat', 'lan', 'officer', :now)"), {"now": now})
         monkeypatch.undo()
+        monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:5])
         assert [m.version for m in migrations.upgrade(engine)] == [5]
         with engine.begin() as conn:
             assert conn.execute(text("SELECT m.token_id, t.name, m.commune FROM messages m "
@@ -98,5 +99,27 @@ def test_upgrade_is_idempotent_and_safe_to_run_concurrently(database_url):
         assert migrations.upgrade(engine) == []
         with engine.connect() as conn:
             assert list(conn.scalars(select(schema_migrations.c.version))) == [m.version for m in migrations.MIGRATIONS]
+    finally:
+        engine.dispose()
+
+
+def test_version_6_keeps_accounts_and_moves_lockouts_to_their_own_table(database_url):
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            schema_migrations.create(conn)
+            for migration in migrations.MIGRATIONS:
+                if migration.version < 6:
+                    migration.apply(conn)
+                    conn.execute(schema_migrations.insert().values(version=migration.version, name=migration.name,
+                                                                   applied_at=datetime.now(UTC)))
+            conn.exec_driver_sql("INSERT INTO users (name, role, password_hash, disabled, failed_logins, created_at) "
+                                 "VALUES ('lan', 'officer', 'scrypt:x', false, 3, CURRENT_TIMESTAMP)")
+        assert [m.version for m in migrations.upgrade(engine)] == [6]
+        inspector = inspect(engine)
+        assert {"failed_logins", "locked_until"}.isdisjoint(c["name"] for c in inspector.get_columns("users"))
+        assert {"sessions", "login_failures"} <= set(inspector.get_table_names())
+        with engine.connect() as conn:
+            assert conn.execute(select(users.c.name, users.c.password_hash)).all() == [("lan", "scrypt:x")]
     finally:
         engine.dispose()
