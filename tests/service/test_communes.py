@@ -267,6 +267,25 @@ def test_an_admin_of_one_commune_manages_only_its_accounts(tenants):
     assert made == {"moi2": HONG}, "no account outside the admin's communes"
 
 
+def test_an_admin_of_one_commune_cannot_reset_or_unlock_accounts_outside_it(tenants):
+    """"Cấp mật khẩu mới" and "Mở tạm khóa" are limited like disabling: no taking over a province admin."""
+    province = tenants.web("province", "admin")
+    son = tenants.web("son-officer", communes=frozenset({SON}))
+    admin = tenants.web("boss", "admin", frozenset({HONG}))
+    token = admin.session()["csrf"]
+    for name, victim in (("province", province), ("son-officer", son)):
+        reset = admin.client.post(f"/admin/users/{name}/reset", data={"csrf_token": token})
+        assert reset.status_code == 302 and "one-time-password" not in reset.get_data(as_text=True)
+        page = admin.client.get(reset.headers["Location"]).get_data(as_text=True)
+        assert f"Không có tài khoản {name} trong các xã bạn quản lý" in page
+        assert victim.client.get("/review").status_code == 200, "its session goes on, its password stands"
+    guesser = Web(tenants.app)
+    for _ in range(5):
+        guesser.login("province", "sai-mat-khau-roi")
+    admin.client.post("/admin/users/province/unlock", data={"csrf_token": token})
+    assert guesser.login("province").headers["Location"].startswith("/login"), "still locked"
+
+
 # --- the correction memory is scoped by commune --------------------------------------------------
 
 def test_a_correction_in_one_commune_never_changes_a_message_of_another(tenants):
