@@ -128,7 +128,9 @@ def _schemas(batch_max: int) -> dict[str, Any]:
                 "reasons": {"type": "array", "items": {
                     "type": "object", "required": ["kind"],
                     "properties": {"kind": {"type": "string",
-                                            "enum": ["rule", "model", "safety_bias", "truncated"]}}}},
+                                            "enum": ["rule", "model", "intent", "time", "safety_bias",
+                                                     "truncated", "officer_correction",
+                                                     "officer_correction_not_applied"]}}}},
                 "entities": {"type": "array", "items": {
                     "type": "object", "required": ["kind", "text", "span", "value"],
                     "properties": {"kind": {"type": "string", "enum": ["hamlet", "phone", "plate", "id_number"]},

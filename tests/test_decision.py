@@ -1,5 +1,6 @@
 import pytest
 
+from triage.cues import NO_CUES, Cues
 from triage.decision import DecisionConfig, decide
 from triage.model import NO_PROCEDURE, HeadOutput
 from triage.rules import RuleHit
@@ -87,3 +88,56 @@ def test_bundled_decision_config_loads():
     config = DecisionConfig.load()
     assert 0 < config.crime_tip_threshold < 0.5
     assert config.version
+
+
+# --- intent and time (cue families, LABELING.md rule 9 and "Time decides") ---------------------
+
+CUE_CONFIG = DecisionConfig(crime_tip_threshold=0.40, review_below=0.65, rule_evidence_cap=2.0,
+                            urgent_threshold=0.4, urgent_rule_boost=1.0, model_unsure_below=0.65,
+                            talk_rule_factor=0.3, over_urgent_penalty=1.5, ongoing_urgent_boost=1.0)
+PAST = Cues({"time_past": "tối qua"})
+PAST_BUT_ONGOING = Cues({"time_past": "sáng nay", "danger_goes_on": "vẫn chưa về"})
+PAST_AND_NOW = Cues({"time_past": "hôm qua", "time_now": "ngay bây giờ"})
+TALK = Cues({"distance": "đọc báo"})
+TALK_BUT_INVOLVED = Cues({"distance": "trên mạng", "involvement": "nhà tôi"})
+URGENT_RULE = hit("urgent.danger", "crime_tip", 1.5, urgent=True)
+
+
+@pytest.mark.parametrize("urgent_prob, hits, cues, expected", [
+    # an urgent rule pages for an incident with no time said ...
+    (0.3, [URGENT_RULE], NO_CUES, True),
+    # ... but not for one that is over: the rule adds nothing and the head loses log-odds
+    (0.3, [URGENT_RULE], PAST, False),
+    (0.6, [], PAST, False),
+    (0.95, [], PAST, True),
+    # over, yet the danger goes on, or something is happening now: urgent again
+    (0.3, [URGENT_RULE], PAST_BUT_ONGOING, True),
+    (0.3, [], PAST_BUT_ONGOING, True),
+    (0.3, [URGENT_RULE], PAST_AND_NOW, True),
+])
+def test_urgency_follows_the_time_of_the_incident(urgent_prob, hits, cues, expected):
+    decision = decide(model(0.9, 0.05, 0.05, urgent=urgent_prob), hits, CUE_CONFIG, cues)
+    assert decision.label == "crime_tip"
+    assert decision.urgent is expected
+    assert decision.over is (cues is PAST)
+
+
+def test_talk_about_crime_weakens_crime_rules_unless_the_sender_is_involved():
+    probs, hits = (0.15, 0.05, 0.80), [hit("crime.robbery", "crime_tip")]
+    assert decide(model(*probs), hits, CUE_CONFIG).label == "crime_tip"
+    talk = decide(model(*probs), hits, CUE_CONFIG, TALK)
+    assert talk.label == "chat" and talk.talk_only
+    involved = decide(model(*probs), hits, CUE_CONFIG, TALK_BUT_INVOLVED)
+    assert involved.label == "crime_tip" and not involved.talk_only
+
+
+@pytest.mark.parametrize("probs, hits, cues, review", [
+    # the model alone was unsure and a rule settled it: review, though the combined score is high
+    ((0.55, 0.05, 0.40), [hit("crime.theft", "crime_tip")], NO_CUES, True),
+    ((0.90, 0.05, 0.05), [hit("crime.theft", "crime_tip")], NO_CUES, False),
+    # talk about crime that still came out a crime tip: review
+    ((0.95, 0.03, 0.02), [], TALK, True),
+    ((0.02, 0.03, 0.95), [], TALK, False),
+])
+def test_review_flags_unsure_models_and_intent_conflicts(probs, hits, cues, review):
+    assert decide(model(*probs), hits, CUE_CONFIG, cues).needs_review is review

@@ -132,3 +132,28 @@ def test_a_label_that_may_not_lower_still_raises(engine):
                          (KnownLabel("procedure", procedure_id="tach_ho", may_lower=False), "procedure")):
         result = engine.classify(text, known_label=lambda key, known=known: known)
         assert (result.label, result.confidence, result.needs_review) == (label, 1.0, False)
+
+
+@pytest.mark.parametrize("text", ["cứu", "cuu voi", "CỨU!!!", "có trộm", "co trom!!!", "cướp", "cháy nhà",
+                                  "cứu em với"])
+def test_very_short_cries_are_urgent_crime_tips(engine, text):
+    result = engine.classify(text)
+    assert (result.label, result.urgent) == ("crime_tip", True)
+
+
+def test_an_incident_that_is_over_is_not_urgent_and_says_why(engine):
+    result = engine.classify("tối qua thằng say cầm dao chém bị thương ông hàng xóm rồi bỏ chạy, ông đã đi viện")
+    assert result.label == "crime_tip" and not result.urgent
+    time = [reason for reason in result.reasons if reason["kind"] == "time"]
+    assert time and time[0]["cues"]["time_past"] == "tối qua"
+
+
+def test_danger_that_goes_on_stays_urgent(engine):
+    result = engine.classify("sáng nay con tôi đi học mà tới giờ vẫn chưa về, gọi không được, có người lạ hỏi thăm cháu")
+    assert (result.label, result.urgent) == ("crime_tip", True)
+
+
+def test_talk_about_crime_is_chat_and_says_why(engine):
+    result = engine.classify("đọc báo thấy vụ cướp tiệm vàng ở thành phố, mọi người nên cảnh giác")
+    assert result.label == "chat"
+    assert any(reason["kind"] == "intent" for reason in result.reasons)

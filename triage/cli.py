@@ -153,6 +153,8 @@ def _print_readable(result: dict) -> None:
     for reason in result["reasons"]:
         if reason["kind"] == "rule":
             click.echo(f"rule:         {reason['rule_id']} matched {reason['matched']!r} at {reason['span']}")
+        elif reason["kind"] in ("intent", "time"):
+            click.echo(f"{reason['kind'] + ':':<14}{reason['message']}")
     for entity in result["entities"]:
         click.echo(f"entity:       {entity['kind']} {entity['text']!r}")
     click.echo(f"reply:        {route['reply']}")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from triage.cues import NO_CUES, Cues
 from triage.errors import ConfigError
 from triage.labels import LABELS, Label
 from triage.model import NO_PROCEDURE, HeadOutput
@@ -27,6 +28,10 @@ class DecisionConfig:
     urgent_threshold: float = 0.4
     urgent_rule_boost: float = 1.0
     procedure_id_threshold: float = 0.3
+    model_unsure_below: float = 0.0
+    talk_rule_factor: float = 1.0
+    over_urgent_penalty: float = 0.0
+    ongoing_urgent_boost: float = 0.0
     version: str = "default"
 
     @classmethod
@@ -60,14 +65,22 @@ class Decision:
     procedure_id: str | None
     needs_review: bool
     safety_bias: bool
+    talk_only: bool = False
+    over: bool = False
 
 
-def decide(model: HeadOutput, hits: list[RuleHit], config: DecisionConfig) -> Decision:
-    """Combine model probabilities and rule hits (each rule counted once) into a decision."""
+def decide(model: HeadOutput, hits: list[RuleHit], config: DecisionConfig, cues: Cues = NO_CUES) -> Decision:
+    """Combine model probabilities, rule hits (each rule counted once) and intent/time cues into a
+    decision."""
     fired = {hit.rule_id: hit for hit in hits}.values()
     evidence = dict.fromkeys(LABELS, 0.0)
     for hit in fired:
         evidence[hit.label] += hit.weight
+    talk_only = cues.talk_only
+    if talk_only:
+        # Rule 9: crime or procedure words in talk about them in general are weaker evidence.
+        evidence["crime_tip"] *= config.talk_rule_factor
+        evidence["procedure"] *= config.talk_rule_factor
     if evidence["crime_tip"] > 0:
         # Safety first (LABELING.md rule 1): a reported incident is not outvoted by the
         # paperwork it mentions ("bị trộm ví có căn cước, giờ làm lại thế nào").
@@ -80,16 +93,33 @@ def decide(model: HeadOutput, hits: list[RuleHit], config: DecisionConfig) -> De
     confidence = scores[label]
     safety_bias = label != best
     urgent = False
+    over = cues.over
     if label == "crime_tip":
-        boost = config.urgent_rule_boost * sum(1 for hit in fired if hit.urgent)
+        # Time decides: urgent words ("cầm dao", "bị thương") in an incident that is over do not page
+        # the duty officer, unless something says the danger goes on.
+        if over:
+            boost = -config.over_urgent_penalty
+        else:
+            boost = config.urgent_rule_boost * sum(1 for hit in fired if hit.urgent)
+            if "danger_goes_on" in cues:
+                boost += config.ongoing_urgent_boost
         urgent = _logit(model.urgent) + boost >= _logit(config.urgent_threshold)
     procedure_id = None
     if label == "procedure":
         procedure_id = _procedure_id(model.procedure, fired, config)
     return Decision(label=label, confidence=confidence, scores=scores, urgent=urgent,
                     procedure_id=procedure_id,
-                    needs_review=safety_bias or confidence < config.review_below,
-                    safety_bias=safety_bias)
+                    needs_review=_needs_review(label, confidence, safety_bias, talk_only, model, config),
+                    safety_bias=safety_bias, talk_only=talk_only, over=over)
+
+
+def _needs_review(label: Label, confidence: float, safety_bias: bool, talk_only: bool, model: HeadOutput,
+                  config: DecisionConfig) -> bool:
+    """An officer should check the label: it is uncertain, the safety bias or the rules overrode an
+    unsure model, or a message that only talks about crime or procedures was not labeled chat."""
+    return (safety_bias or confidence < config.review_below
+            or max(model.label.values()) < config.model_unsure_below
+            or (talk_only and label != "chat"))
 
 
 def _procedure_id(probabilities: dict[str, float], hits, config: DecisionConfig) -> str | None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from triage.cues import Cues, CueSet
 from triage.decision import Decision, DecisionConfig, decide
 from triage.entities import find_entities
 from triage.errors import ModelError
@@ -88,6 +89,7 @@ class Analysis:
 
     model: HeadOutput
     hits: list[RuleHit]
+    cues: Cues
     decision: Decision
 
 
@@ -96,9 +98,10 @@ class Triage:
 
     def __init__(self, normalizer: TextNormalizer, rules: RuleSet, scorer: LinearScorer,
                  metadata: dict[str, Any], decision_config: DecisionConfig,
-                 communes: CommuneDirectory, catalog: ProcedureCatalog) -> None:
+                 communes: CommuneDirectory, catalog: ProcedureCatalog, cues: CueSet) -> None:
         self.normalizer = normalizer
         self.rules = rules
+        self.cues = cues
         self.scorer = scorer
         self.metadata = metadata
         self.decision_config = decision_config
@@ -118,7 +121,7 @@ class Triage:
         scorer, metadata = load_model(resolve_model_dir(Path(model_dir) if model_dir else None))
         return cls(normalizer, RuleSet.load(rules_path, normalizer), scorer, metadata,
                    DecisionConfig.load(), CommuneDirectory.load(communes_dir, default_commune, normalizer),
-                   ProcedureCatalog.load())
+                   ProcedureCatalog.load(), CueSet.load(normalizer=normalizer))
 
     def with_model(self, model_dir: Path, *, rules_path: Path | None = None) -> Triage:
         """A copy of this engine using another model folder and, if given, the rules re-read from
@@ -126,7 +129,7 @@ class Triage:
         scorer, metadata = load_model(model_dir)
         rules = RuleSet.load(rules_path, self.normalizer) if rules_path else self.rules
         return Triage(self.normalizer, rules, scorer, metadata, self.decision_config,
-                      self.communes, self.catalog)
+                      self.communes, self.catalog, self.cues)
 
     def analyze(self, text: str, timings: dict[str, float] | None = None) -> tuple[NormalizedText, Analysis]:
         """Normalize, apply rules and model, and decide (no entities, no routing)."""
@@ -135,14 +138,15 @@ class Triage:
         message = self.normalizer.normalize(text)
         t1 = clock()
         hits = self.rules.apply(message)
+        cues = self.cues.find(message)
         t2 = clock()
         model = self.scorer.predict_message(message)
         t3 = clock()
-        decision = decide(model, hits, self.decision_config)
+        decision = decide(model, hits, self.decision_config, cues)
         if timings is not None:
-            _add(timings, ("normalize+tokenize", t1 - t0), ("rules", t2 - t1), ("features+model", t3 - t2),
+            _add(timings, ("normalize+tokenize", t1 - t0), ("rules+cues", t2 - t1), ("features+model", t3 - t2),
                  ("decide", clock() - t3))
-        return message, Analysis(model, hits, decision)
+        return message, Analysis(model, hits, cues, decision)
 
     def classify(self, text: str, commune: str | None = None,
                  timings: dict[str, float] | None = None, *,
@@ -214,6 +218,18 @@ def _reasons(analysis: Analysis, truncated: bool) -> tuple[dict[str, Any], ...]:
     model = analysis.model
     reasons.append({"kind": "model", "scores": {k: round(v, 4) for k, v in model.label.items()},
                     "urgent_probability": round(model.urgent, 4)})
+    decision, cues = analysis.decision, analysis.cues
+    if decision.talk_only:
+        talk = {f: cues.found[f] for f in ("distance", "opinion", "general_question") if f in cues}
+        reasons.append({"kind": "intent", "cues": talk,
+                        "message": f"Tin nói chuyện chung ({', '.join(talk.values())}), không kể việc của "
+                                   "người gửi: từ khóa tội phạm, thủ tục được tính nhẹ hơn."})
+    if decision.label == "crime_tip" and (decision.over or "danger_goes_on" in cues):
+        time_cues = {f: cues.found[f] for f in ("time_past", "danger_goes_on") if f in cues}
+        message = (f"Sự việc đã qua ({time_cues['time_past']}), không thấy nguy hiểm còn tiếp diễn: "
+                   "không tính là khẩn cấp." if decision.over else
+                   f"Nguy hiểm vẫn còn ({time_cues['danger_goes_on']}).")
+        reasons.append({"kind": "time", "cues": time_cues, "message": message})
     if analysis.decision.safety_bias:
         reasons.append({"kind": "safety_bias",
                         "message": "Chọn tin báo tội phạm vì điểm đủ ngưỡng an toàn; cần cán bộ xem lại."})

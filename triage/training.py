@@ -16,6 +16,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from triage.cues import CueSet
 from triage.datasets import data_hash, read_labeled, with_corrections
 from triage.decision import DecisionConfig
 from triage.engine import Triage, check_version, resolve_model_dir, version_folder
@@ -79,7 +80,7 @@ def train_model(train: pd.DataFrame, dev_path: Path, models_dir: Path, *, seed: 
     version = version or f"{datetime.now(UTC):%Y%m%d}-{digest[:8]}"
     engine = Triage(normalizer, RuleSet.load(normalizer=normalizer), scorer, {"version": version},
                     DecisionConfig.load(), CommuneDirectory.load(normalizer=normalizer),
-                    ProcedureCatalog.load())
+                    ProcedureCatalog.load(), CueSet.load(normalizer=normalizer))
     report, confidences = _evaluate_on_dev(engine, dev, "dev", progress)
     active = _active_engine(engine, models_dir)
     active_metrics = _headline(_evaluate_on_dev(active, dev, "active", progress)[0]) if active else None
@@ -113,7 +114,8 @@ def _evaluate_on_dev(engine: Triage, dev: pd.DataFrame, stage: str,
     predictions, details = [], []
     for i, text in enumerate(dev["text"], start=1):
         decision = engine.analyze(text)[1].decision
-        predictions.append(Prediction(decision.label, decision.urgent, decision.procedure_id))
+        predictions.append(Prediction(decision.label, decision.urgent, decision.procedure_id,
+                                      decision.needs_review))
         details.append({"predicted": decision.label, "confidence": decision.confidence})
         if progress and (i % 50 == 0 or i == len(dev)):
             progress(stage, i, len(dev))

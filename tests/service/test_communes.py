@@ -64,7 +64,7 @@ def two_communes(engine, communes_dir) -> Triage:
     """The session's engine with both communes."""
     directory = CommuneDirectory.load(communes_dir, HONG, engine.normalizer)
     return Triage(engine.normalizer, engine.rules, engine.scorer, engine.metadata, engine.decision_config,
-                  directory, engine.catalog)
+                  directory, engine.catalog, engine.cues)
 
 
 @pytest.fixture
