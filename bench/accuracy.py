@@ -1,9 +1,13 @@
 """Accuracy of the shipped engine on every labeled set we may measure on, one row per file.
 
 Usage: python -m bench.accuracy [--model models/<version>]
-Sets: training_data/dev.csv, ../shared/eval/public.csv (and its unaccented/teencode rows), and
-each ../shared/realdata/*.csv on its rows with an `our_label`. Measuring only: nothing here is
-ever trained on.
+Sets: training_data/dev.csv, ../shared/eval/public.csv (and its unaccented/teencode rows),
+../shared/eval/intent.csv (and each of its kinds), and each ../shared/realdata/*.csv on its rows
+with an `our_label`. Measuring only: nothing here is ever trained on.
+
+Columns: accuracy, macro-F1, crime_tip recall and precision, urgent recall and precision,
+procedure_id accuracy, the share of messages flagged needs_review ("flag") and the share of wrong
+labels that were flagged ("caught"); for intent kinds also the share flagged urgent ("urg%").
 """
 
 from __future__ import annotations
@@ -11,12 +15,25 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import pandas as pd
+
 from triage import Triage
 from triage.datasets import read_labeled
-from triage.evaluation import Prediction, engine_predictor, evaluate_predictions
+from triage.evaluation import EvaluationReport, Prediction, engine_predictor, evaluate_predictions
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+COLUMNS = (("rows", 6), ("acc", 7), ("macroF1", 9), ("crimeR", 8), ("crimeP", 8), ("urgR", 7), ("urgP", 7),
+           ("pidAcc", 8), ("flag", 7), ("caught", 8), ("urg%", 6))
+
+
+def labeled_sets() -> list[tuple[str, Path]]:
+    """The sets measured, ours first; the shared ones only where ../shared is present."""
+    sets = [("dev (ours)", ROOT / "training_data" / "dev.csv")]
+    sets += [(f"eval/{name}", SHARED / "eval" / f"{name}.csv") for name in ("public", "intent")
+             if (SHARED / "eval" / f"{name}.csv").exists()]
+    sets += [(f"realdata/{p.stem}", p) for p in sorted((SHARED / "realdata").glob("*.csv"))]
+    return sets
 
 
 def main() -> None:
@@ -25,43 +42,45 @@ def main() -> None:
     args = parser.parse_args()
     engine = Triage.load(args.model)
     predict = engine_predictor(engine)
-    sets = [("dev (ours)", ROOT / "training_data" / "dev.csv"), ("eval/public", SHARED / "eval" / "public.csv")]
-    sets += [(f"realdata/{p.stem}", p) for p in sorted((SHARED / "realdata").glob("*.csv"))]
-    print(f"model {engine.model_version}, rules {engine.rules.version}")
-    header = f"{'set':<42}{'rows':>6}{'acc':>7}{'macroF1':>9}{'crimeR':>8}{'crimeP':>8}{'urgR':>7}{'pidAcc':>8}"
+    print(f"model {engine.model_version}, rules {engine.rules.version}, cues {engine.cues.version}")
+    header = f"{'set':<40}" + "".join(f"{name:>{width}}" for name, width in COLUMNS)
     print(header)
     print("-" * len(header))
-    real_rows = real_correct = real_crime = real_crime_hit = 0
-    for name, path in sets:
+    pooled: dict[str, tuple[list[pd.DataFrame], list[Prediction]]] = {"realdata": ([], []), "review": ([], [])}
+    for name, path in labeled_sets():
         gold = read_labeled(path)
-        predictions: list[Prediction] = [predict(text) for text in gold["text"]]
-        report = evaluate_predictions(gold, predictions)
-        _print_row(name, report)
-        if name == "eval/public":
-            for style in ("unaccented", "teencode"):
-                mask = (gold["style"] == style).to_numpy()
-                sub = evaluate_predictions(gold[mask].reset_index(drop=True),
-                                           [p for p, keep in zip(predictions, mask) if keep])
-                _print_row(f"  eval/public style={style}", sub)
-        if name.startswith("realdata/"):
-            real_rows += report.rows
-            real_correct += round(report.accuracy * report.rows)
-            crime = report.per_class["crime_tip"]
-            real_crime += crime["support"]
-            real_crime_hit += round(crime["recall"] * crime["support"])
+        predictions = [predict(text) for text in gold["text"]]
+        _print_row(name, evaluate_predictions(gold, predictions))
+        for column, values in (("style", ("unaccented", "teencode")), ("kind", sorted(set(gold["kind"]) - {""}))):
+            if not name.startswith("eval/"):
+                continue
+            for value in values:
+                mask = (gold[column] == value).to_numpy()
+                _print_row(f"  {column}={value}", evaluate_predictions(
+                    gold[mask].reset_index(drop=True), [p for p, keep in zip(predictions, mask) if keep]))
+        group = "realdata" if name.startswith("realdata/") else "review"
+        pooled[group][0].append(gold)
+        pooled[group][1].extend(predictions)
     print("-" * len(header))
-    print(f"{'realdata, all labeled rows':<42}{real_rows:>6}{real_correct / real_rows:>7.3f}{'':>9}"
-          f"{real_crime_hit / max(real_crime, 1):>8.3f}")
+    for group, title in (("realdata", "realdata, all labeled rows"), ("review", "dev + public + intent")):
+        frames, predictions = pooled[group]
+        if frames:
+            _print_row(title, evaluate_predictions(pd.concat(frames, ignore_index=True), predictions))
 
 
-def _print_row(name: str, report) -> None:
+def _print_row(name: str, report: EvaluationReport) -> None:
     crime = report.per_class["crime_tip"]
-    def fmt(value):
-        return f"{value:.3f}" if value is not None else "-"
-    crime_recall = fmt(crime["recall"]) if crime["support"] else "-"
-    print(f"{name:<42}{report.rows:>6}{report.accuracy:>7.3f}{report.macro_f1:>9.3f}{crime_recall:>8}"
-          f"{fmt(crime['precision']) if crime['support'] else '-':>8}{fmt(report.urgent_recall):>7}"
-          f"{fmt(report.procedure_id_accuracy):>8}")
+    has_crime = crime["support"] > 0
+    cells = [str(report.rows), _fmt(report.accuracy), _fmt(report.macro_f1),
+             _fmt(crime["recall"] if has_crime else None), _fmt(crime["precision"] if has_crime else None),
+             _fmt(report.urgent_recall), _fmt(report.urgent_precision), _fmt(report.procedure_id_accuracy),
+             _fmt(report.review_flagged), _fmt(report.review_caught),
+             f"{report.urgent_predicted / max(report.rows, 1):.2f}"]
+    print(f"{name:<40}" + "".join(f"{cell:>{width}}" for cell, (_, width) in zip(cells, COLUMNS)))
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 if __name__ == "__main__":
