@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from service import review
+from service.pages import review
 from tests.service.test_access import FAST_HASH, PASSWORD, csrf, login
 
 ENGLISH = ("The requested URL", "The method is not allowed", "The data value transmitted", "Internal Server Error",

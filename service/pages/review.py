@@ -14,14 +14,16 @@ from markupsafe import Markup
 
 from service import payload
 from service.classifier import get_classifier
-from service.communes import allows
 from service.db import get_db
 from service.errors import ApiError
-from service.highlight import highlight
-from service.queue import STATUSES, QueueFilter, review_queue, to_local
+from service.pages.highlight import highlight
+from service.pages.login import current_user, login_required
+from service.pages.names import LABEL_KEYS, LABEL_NAMES, PRIORITY_NAMES, QUEUE_NAMES, STATUS_NAMES
+from service.pages.places import commune_names, hamlet_names
+from service.pages.security import page_blueprint, safe_next
 from service.redaction import redact, redact_correction, sees_full_text
+from service.review_queries import STATUSES, QueueFilter, review_queue, to_local
 from service.store import get_store
-from service.web import current_user, login_required, page_blueprint, safe_next
 from triage import LABELS
 from triage.procedures import PROCEDURE_IDS
 
@@ -37,28 +39,6 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 FIELD_ERRORS = {"label": "nhãn không hợp lệ", "urgent": "giá trị “khẩn cấp” không hợp lệ",
                 "procedure_id": "thủ tục không hợp lệ",
                 "note": f"ghi chú phải có từ 1 đến {payload.MAX_NOTE_CHARS} ký tự và là văn bản hợp lệ"}
-LABEL_NAMES = {"crime_tip": "Tin báo tội phạm", "procedure": "Thủ tục hành chính", "chat": "Trò chuyện, khác"}
-LABEL_KEYS = {"crime_tip": "1", "procedure": "2", "chat": "3"}
-STATUS_NAMES = {"unreviewed": "Chưa duyệt", "reviewed": "Đã duyệt", "all": "Tất cả"}
-QUEUE_NAMES = {"crime_tips": "Tin báo", "procedures": "Thủ tục", "chat": "Trò chuyện", "review": "Cần duyệt"}
-PRIORITY_NAMES = {"urgent": "Khẩn cấp", "high": "Cao", "normal": "Bình thường", "low": "Thấp"}
-
-
-def commune_names() -> dict[str, str]:
-    """Commune id -> Vietnamese name, for the communes the logged-in user may see."""
-    scope = current_user().communes
-    return {key: commune.name for key, commune in get_classifier().engine().communes.communes.items()
-            if allows(scope, key)}
-
-
-def hamlet_names() -> dict[str, str]:
-    """Hamlet choices of the user's communes: "<commune id>:<hamlet id>" (hamlet ids repeat across
-    communes) -> hamlet name, with the commune's name when the user sees several communes."""
-    directory = get_classifier().engine().communes
-    names = commune_names()
-    return {f"{key}:{hamlet_id}": hamlet.name + (f" ({names[key]})" if len(names) > 1 else "")
-            for key in names for hamlet_id, hamlet in directory.communes[key].hamlets.items()}
-
 
 def _role() -> str | None:
     user = current_user()

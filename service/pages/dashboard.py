@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from service.charts import share_bar, stacked_bars
 from service.db import get_db
-from service.queue import dashboard_stats
-from service.review import LABEL_NAMES
-from service.web import current_user, login_required, page_blueprint
+from service.pages.charts import share_bar, stacked_bars
+from service.pages.login import current_user, login_required
+from service.pages.names import LABEL_NAMES
+from service.pages.security import page_blueprint
+from service.review_queries import dashboard_stats
 from triage import LABELS
 
 bp = page_blueprint(Blueprint("dashboard", __name__))
