@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 
-from sqlalchemy import Text, and_, cast, exists, func, select, true
+from sqlalchemy import Connection, Text, and_, cast, exists, func, select
 
 from service.communes import Scope, scope_condition
 from service.db import Database
 from service.schema import corrections, messages
+from service.worklist import effective_condition, waiting_condition
 from triage import LABELS
 
 # Vietnam keeps UTC+7 all year: days on the screen are local days.
@@ -58,7 +59,7 @@ def to_local(moment: datetime) -> datetime:
 
 
 def _conditions(chosen: QueueFilter) -> list[Any]:
-    reviewed = exists().where(corrections.c.message_id == messages.c.id)
+    reviewed = exists().where(corrections.c.message_id == messages.c.id, effective_condition())
     conditions: list[Any] = [scope_condition(messages.c.commune, chosen.communes)]
     if chosen.label:
         conditions.append(messages.c.label == chosen.label)
@@ -80,26 +81,49 @@ def _conditions(chosen: QueueFilter) -> list[Any]:
 
 
 def review_queue(db: Database, chosen: QueueFilter, *, page: int, per_page: int) -> QueuePage:
-    """Urgent tips first, then the least confident, then the newest; each row with its latest correction."""
-    where = and_(true(), *_conditions(chosen))
+    """Messages other than the urgent tips still waiting: urgent tips first, then the least confident,
+    then the newest; each row with its latest standing correction."""
+    # Urgent tips still waiting are the worklist above the queue (`urgent_worklist`), not part of it.
+    where = and_(~waiting_condition(), *_conditions(chosen))
     order = (messages.c.urgent.desc(), messages.c.confidence.asc(), messages.c.received_at.desc(), messages.c.id)
     with db.transaction() as conn:
         total = conn.execute(select(func.count()).select_from(messages).where(where)).scalar_one()
         rows = [dict(r) for r in conn.execute(select(messages).where(where).order_by(*order)
                                               .limit(per_page).offset((page - 1) * per_page)).mappings()]
-        latest = _latest_corrections(conn, [row["id"] for row in rows])
+        latest = latest_corrections(conn, [row["id"] for row in rows])
     for row in rows:
         row["latest_correction"] = latest.get(row["id"])
         row["correction_count"] = latest.get(row["id"], {}).get("count", 0)
     return QueuePage(rows, total, page, per_page)
 
 
-def _latest_corrections(conn, message_ids: list[str]) -> dict[str, dict[str, Any]]:
+def urgent_worklist(db: Database, chosen: QueueFilter, *, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Urgent tips still waiting that match the filter, oldest first (at most `limit`), and how many there are.
+
+    "Unreviewed" does not hide them (an analyst's label is not an acknowledgement); looking back at
+    the reviewed messages leaves them out."""
+    if chosen.status == "reviewed":
+        return [], 0
+    where = and_(waiting_condition(), *_conditions(replace(chosen, status="all")))
+    with db.transaction() as conn:
+        total = conn.execute(select(func.count()).select_from(messages).where(where)).scalar_one()
+        rows = [dict(r) for r in conn.execute(select(messages).where(where)
+                                              .order_by(messages.c.received_at.asc(), messages.c.id)
+                                              .limit(limit)).mappings()]
+        latest = latest_corrections(conn, [row["id"] for row in rows])
+    for row in rows:
+        row["latest_correction"] = latest.get(row["id"])
+    return rows, total
+
+
+def latest_corrections(conn: Connection, message_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The latest standing correction of each message that has one, with `count` (standing corrections)."""
     if not message_ids:
         return {}
     found: dict[str, dict[str, Any]] = {}
     counts: Counter[str] = Counter()
-    for row in conn.execute(select(corrections).where(corrections.c.message_id.in_(message_ids))
+    for row in conn.execute(select(corrections).where(corrections.c.message_id.in_(message_ids),
+                                                      effective_condition())
                             .order_by(corrections.c.id)).mappings():
         counts[row["message_id"]] += 1
         found[row["message_id"]] = dict(row)
@@ -154,7 +178,7 @@ def dashboard_stats(db: Database, *, days: int, today: date | None = None,
         final: dict[str, str] = {}
         for row in conn.execute(select(corrections.c.message_id, corrections.c.label)
                                 .join(messages, messages.c.id == corrections.c.message_id)
-                                .where(window).order_by(corrections.c.id)):
+                                .where(window, effective_condition()).order_by(corrections.c.id)):
             final[row.message_id] = row.label
     agreed = sum(1 for message_id, label in final.items() if predicted.get(message_id) == label)
     day_list = [first + timedelta(days=i) for i in range(days)]

@@ -6,24 +6,38 @@ logged-in user as author. What each role sees of citizens' text is `service.reda
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from markupsafe import Markup
 
 from service import payload
 from service.classifier import get_classifier
 from service.db import get_db
 from service.errors import ApiError
+from service.pages.dates import parse_day
 from service.pages.highlight import highlight
 from service.pages.login import current_user, login_required
 from service.pages.names import LABEL_KEYS, LABEL_NAMES, PRIORITY_NAMES, QUEUE_NAMES, STATUS_NAMES
 from service.pages.places import commune_names, hamlet_names
 from service.pages.security import page_blueprint, safe_next
 from service.redaction import redact, redact_correction, sees_full_text
-from service.review_queries import STATUSES, QueueFilter, review_queue, to_local
+from service.review_queries import STATUSES, QueueFilter, review_queue, to_local, urgent_worklist
 from service.store import get_store
+from service.worklist import queue_counts, waiting_since
 from triage import LABELS
 from triage.procedures import PROCEDURE_IDS
 
@@ -39,6 +53,9 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 FIELD_ERRORS = {"label": "nhãn không hợp lệ", "urgent": "giá trị “khẩn cấp” không hợp lệ",
                 "procedure_id": "thủ tục không hợp lệ",
                 "note": f"ghi chú phải có từ 1 đến {payload.MAX_NOTE_CHARS} ký tự và là văn bản hợp lệ"}
+# Most urgent tips listed above the queue (the count says how many more wait).
+WORKLIST_LIMIT = 50
+
 
 def _role() -> str | None:
     user = current_user()
@@ -63,6 +80,7 @@ def _view(row: dict[str, Any], hamlets: dict[str, str], communes: dict[str, str]
         "rules": sorted({r["rule_id"] for r in result.get("reasons", []) if r.get("kind") == "rule"}),
         "latest": latest and {**redact_correction(latest, _role()), "created_at": to_local(latest["created_at"])},
         "correction_count": row.get("correction_count", 0),
+        "waited": waiting_since(row["received_at"]),
     }
 
 
@@ -81,10 +99,9 @@ def _date_arg(name: str) -> date | None:
     raw = request.args.get(name) or None
     if raw is None:
         return None
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        abort(400, f"Ngày không hợp lệ: {raw!r} (định dạng NNNN-TT-NN).")
+    day = parse_day(raw)
+    if day is None:
+        abort(400, f"Ngày không hợp lệ: {raw!r}. Hãy viết ngày/tháng/năm, ví dụ 02/03/2026.")
     if not FIRST_DAY <= day <= LAST_DAY:
         abort(400, f"Ngày phải trong khoảng {FIRST_DAY:%d/%m/%Y} – {LAST_DAY:%d/%m/%Y}, không phải {raw}.")
     return day
@@ -103,9 +120,25 @@ def queue() -> str:
     if page > MAX_PAGE:
         abort(400, f"Số trang phải từ 1 đến {MAX_PAGE}.")
     found = review_queue(get_db(), chosen, page=page, per_page=PER_PAGE)
+    urgent, waiting = urgent_worklist(get_db(), chosen, limit=WORKLIST_LIMIT)
+    counts = queue_counts(get_db(), current_user().communes)
     args = {key: request.args[key] for key in FILTER_KEYS if request.args.get(key)}
     return render_template("review.html", page=found, rows=[_view(r, hamlets, communes) for r in found.rows],
-                           chosen=chosen, hamlets=hamlets, args=args, **_names())
+                           urgent=[_view(r, hamlets, communes) for r in urgent], waiting=waiting,
+                           messages_total=counts["messages"], urgent_total=counts["urgent_waiting"],
+                           chosen=chosen, hamlets=hamlets, args=args,
+                           here=url_for("review.queue", **args, **({"page": page} if page > 1 else {})), **_names())
+
+
+@bp.get("/review/updates")
+@login_required()
+def updates() -> Response:
+    """What the open queue polls (no message text): how many messages the user's communes hold and how
+    many urgent tips wait, so the page refreshes its lists and alerts on a new urgent tip."""
+    counts = queue_counts(get_db(), current_user().communes)
+    oldest = counts["oldest_waiting"]
+    return jsonify({"messages": counts["messages"], "urgent_waiting": counts["urgent_waiting"],
+                    "oldest_wait": waiting_since(oldest) if oldest is not None else None})
 
 
 @bp.get("/messages/<message_id>")
@@ -115,7 +148,11 @@ def message(message_id: str) -> str:
     stored = get_store().message(message_id, current_user().communes)
     if stored is None:
         abort(404, "Không tìm thấy tin nhắn này.")
-    history = [{**redact_correction(c, _role()), "created_at": to_local(c["created_at"])}
+    acks = stored["acknowledgements"]
+    withdrawn = {a["withdraws"] for a in acks if a["withdraws"] is not None}
+    made = {a["correction_id"]: a for a in acks if a["withdraws"] is None}
+    history = [{**redact_correction(c, _role()), "created_at": to_local(c["created_at"]),
+                "acknowledged": c["id"] in made, "ack_withdrawn": c["id"] in made and made[c["id"]]["id"] in withdrawn}
                for c in stored["corrections"]]
     view = _view({**stored, "latest_correction": stored["corrections"][-1] if stored["corrections"] else None},
                  hamlet_names(), commune_names())
@@ -126,7 +163,8 @@ def message(message_id: str) -> str:
 @bp.post("/messages/<message_id>/label")
 @login_required()
 def correct(message_id: str) -> Response:
-    """Confirm or correct a label from the review screen (Post/Redirect/Get)."""
+    """Confirm or correct a label from the review screen: JSON for the page's script (with what undoes
+    it), else Post/Redirect/Get."""
     user = current_user()
     form = request.form
     label = form.get("label")
@@ -138,15 +176,57 @@ def correct(message_id: str) -> Response:
     try:
         correction = payload.label_correction(body, LABELS, PROCEDURE_IDS)
     except ApiError as error:
-        flash(f"Chưa lưu: {FIELD_ERRORS.get(error.field or '', 'dữ liệu không hợp lệ')}.", "error")
+        problem = f"Chưa lưu: {FIELD_ERRORS.get(error.field or '', 'dữ liệu không hợp lệ')}."
+        if _wants_json():
+            return jsonify({"saved": False, "message": problem}), 400
+        flash(problem, "error")
         return redirect(back)
     stored = get_store().add_correction(message_id, correction, created_by=user.name, role=user.role,
                                         user_id=user.id, communes=user.communes)
     if stored is None:
         abort(404, "Không tìm thấy tin nhắn này.")
-    flash(Markup("Đã lưu nhãn “{}” cho <a href=\"{}\">tin nhắn</a>.").format(
-        LABEL_NAMES[correction.label], url_for("review.message", message_id=message_id)), "success")
+    said = "Đã lưu nhãn “{}”{}.".format(LABEL_NAMES[correction.label],
+                                        ", đã tiếp nhận tin khẩn" if stored["acknowledgement_id"] else "")
+    if _wants_json():
+        return jsonify({"saved": True, "message": said, "correction_id": stored["id"],
+                        "acknowledged": stored["acknowledgement_id"] is not None,
+                        "undo_url": url_for("review.undo", message_id=message_id)})
+    flash(Markup('{} <a href="{}">Xem tin nhắn</a>').format(
+        said, url_for("review.message", message_id=message_id)), "success")
+    session["undo"] = {"message_id": message_id, "correction_id": stored["id"]}
     return redirect(back)
+
+
+@bp.post("/messages/<message_id>/undo")
+@login_required()
+def undo(message_id: str) -> Response:
+    """Undo ("Hoàn tác") the user's own latest label of a message, shortly after: the label before it
+    comes back as a new correction and the acknowledgement it made is withdrawn."""
+    user = current_user()
+    try:
+        correction_id = int(request.form.get("correction_id", ""))
+    except ValueError:
+        abort(400, "Thiếu mã lần gán nhãn cần hoàn tác.")
+    undone = get_store().undo_correction(
+        message_id, correction_id, user_id=user.id, created_by=user.name, role=user.role,
+        communes=user.communes, within=timedelta(seconds=current_app.config["UNDO_SECONDS"]))
+    session.pop("undo", None)
+    if undone is None:
+        problem = "Không hoàn tác được: chỉ hoàn tác được nhãn mới nhất do chính bạn gán, ngay sau khi gán."
+        if _wants_json():
+            return jsonify({"undone": False, "message": problem}), 409
+        flash(problem, "error")
+    else:
+        said = f"Đã hoàn tác: nhãn trở lại “{LABEL_NAMES[undone['label']]}”."
+        if _wants_json():
+            return jsonify({"undone": True, "message": said})
+        flash(said, "success")
+    return redirect(safe_next(request.form.get("next"), url_for("review.queue")))
+
+
+def _wants_json() -> bool:
+    """Whether the page's script asked (fetch with Accept: application/json) rather than a plain form."""
+    return request.accept_mimetypes.best == "application/json"
 
 
 def _names() -> dict[str, Any]:
