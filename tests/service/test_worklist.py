@@ -182,3 +182,19 @@ def test_migration_7_keeps_corrections_and_starts_with_nothing_acknowledged(data
             assert conn.execute(select(acknowledgements)).all() == []
     finally:
         engine.dispose()
+
+
+def test_the_live_endpoint_counts_only_the_users_communes_and_carries_no_text(web, client, auth, app):
+    web.user("lan")
+    create = app.extensions["triage.db"]
+    from service.users import create_user  # noqa: PLC0415
+    create_user(create, "son", "officer", PASSWORD, method="pbkdf2:sha256:1000", communes=frozenset({"dai_son"}))
+    classify(client, auth, URGENT)
+    classify(client, auth, "làm căn cước cần giấy tờ gì")
+    web.login("lan")
+    counts = web.client.get("/review/updates").get_json()
+    assert counts == {"messages": 2, "urgent_waiting": 1, "oldest_wait": "vừa xong"}
+    other = Web(app)
+    other.login("son")
+    assert other.client.get("/review/updates").get_json() == {"messages": 0, "urgent_waiting": 0, "oldest_wait": None}
+    assert Web(app).client.get("/review/updates").status_code == 302  # login first
