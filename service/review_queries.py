@@ -116,6 +116,25 @@ def urgent_worklist(db: Database, chosen: QueueFilter, *, limit: int) -> tuple[l
     return rows, total
 
 
+def sender_messages(db: Database, message: dict[str, Any], communes: Scope, *, days: int,
+                    limit: int) -> list[dict[str, Any]]:
+    """The same sender's other messages in the same commune received in the last `days` days, newest
+    first, each with its latest standing correction (by pseudonymized sender id; none without one)."""
+    if not message.get("sender_hash"):
+        return []
+    since = datetime.now(UTC) - timedelta(days=days)
+    where = and_(messages.c.sender_hash == message["sender_hash"], messages.c.commune == message["commune"],
+                 messages.c.id != message["id"], messages.c.received_at >= since,
+                 scope_condition(messages.c.commune, communes))
+    with db.transaction() as conn:
+        rows = [dict(r) for r in conn.execute(select(messages).where(where)
+                                              .order_by(messages.c.received_at.desc()).limit(limit)).mappings()]
+        latest = latest_corrections(conn, [row["id"] for row in rows])
+    for row in rows:
+        row["latest_correction"] = latest.get(row["id"])
+    return rows
+
+
 def latest_corrections(conn: Connection, message_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The latest standing correction of each message that has one, with `count` (standing corrections)."""
     if not message_ids:

@@ -28,14 +28,22 @@ from service import payload
 from service.classifier import get_classifier
 from service.db import get_db
 from service.errors import ApiError
+from service.pages import message_view
 from service.pages.dates import parse_day
 from service.pages.highlight import highlight
 from service.pages.login import current_user, login_required
 from service.pages.names import LABEL_KEYS, LABEL_NAMES, PRIORITY_NAMES, QUEUE_NAMES, STATUS_NAMES
 from service.pages.places import commune_names, hamlet_names
 from service.pages.security import page_blueprint, safe_next
-from service.redaction import redact, redact_correction, sees_full_text
-from service.review_queries import STATUSES, QueueFilter, review_queue, to_local, urgent_worklist
+from service.redaction import redact_correction, sees_full_text
+from service.review_queries import (
+    STATUSES,
+    QueueFilter,
+    review_queue,
+    sender_messages,
+    to_local,
+    urgent_worklist,
+)
 from service.store import get_store
 from service.worklist import queue_counts, waiting_since
 from triage import LABELS
@@ -53,6 +61,8 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 FIELD_ERRORS = {"label": "nhãn không hợp lệ", "urgent": "giá trị “khẩn cấp” không hợp lệ",
                 "procedure_id": "thủ tục không hợp lệ",
                 "note": f"ghi chú phải có từ 1 đến {payload.MAX_NOTE_CHARS} ký tự và là văn bản hợp lệ"}
+# The sender's other messages the message page lists.
+SENDER_DAYS, SENDER_LIMIT = 30, 20
 # Most urgent tips listed above the queue (the count says how many more wait).
 WORKLIST_LIMIT = 50
 
@@ -144,20 +154,20 @@ def updates() -> Response:
 @bp.get("/messages/<message_id>")
 @login_required()
 def message(message_id: str) -> str:
-    """One message, its decision and every correction (who, when, what)."""
-    stored = get_store().message(message_id, current_user().communes)
+    """One message: its current label beside the model's, entities, route, reply, every correction and
+    acknowledgement, and the same sender's other recent messages."""
+    user = current_user()
+    stored = get_store().message(message_id, user.communes)
     if stored is None:
         abort(404, "Không tìm thấy tin nhắn này.")
-    acks = stored["acknowledgements"]
-    withdrawn = {a["withdraws"] for a in acks if a["withdraws"] is not None}
-    made = {a["correction_id"]: a for a in acks if a["withdraws"] is None}
-    history = [{**redact_correction(c, _role()), "created_at": to_local(c["created_at"]),
-                "acknowledged": c["id"] in made, "ack_withdrawn": c["id"] in made and made[c["id"]]["id"] in withdrawn}
-               for c in stored["corrections"]]
-    view = _view({**stored, "latest_correction": stored["corrections"][-1] if stored["corrections"] else None},
-                 hamlet_names(), commune_names())
-    reply = (stored["result"].get("route") or {}).get("reply")
-    return render_template("message.html", m=view, history=history, reply=redact(reply, _role()), **_names())
+    hamlets, communes = hamlet_names(), commune_names()
+    current = message_view.standing(stored["corrections"])
+    view = _view({**stored, "latest_correction": current[-1] if current else None}, hamlets, communes)
+    others = [_view(row, hamlets, communes)
+              for row in sender_messages(get_db(), stored, user.communes, days=SENDER_DAYS, limit=SENDER_LIMIT)]
+    return render_template("message.html", m=view, history=message_view.history(stored, _role()),
+                           facts=message_view.facts(stored, _role(), hamlets), others=others,
+                           sender_days=SENDER_DAYS, **_names())
 
 
 @bp.post("/messages/<message_id>/label")
