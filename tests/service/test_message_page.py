@@ -6,22 +6,16 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
+from tests.service import test_review
 from tests.service.test_review import Web, set_message
 
 TIP = "cháy nhà ở thôn Hà Nha có người mắc kẹt, gọi em 0905123456"
 PHONE = "0905123456"
 
 
-@pytest.fixture
-def app(make_app):
-    return make_app(PASSWORD_HASH="pbkdf2:sha256:1000")
 
-
-@pytest.fixture
-def web(app) -> Web:
-    return Web(app)
+# The review tests' fixtures: an app with a fast password hash, and a browser-like client.
+app, web = test_review.app, test_review.web
 
 
 def send(client, auth, text: str, sender: str | None = "zalo-user-1") -> str:

@@ -11,19 +11,15 @@ from sqlalchemy import create_engine, exc, select, text
 
 from service import migrations
 from service.schema import acknowledgements, corrections
+from tests.service import test_review
 from tests.service.test_review import PASSWORD, Web, classify, set_message, stored_corrections
 
 URGENT = "cứu với có cướp cầm dao ở chợ"
 
 
-@pytest.fixture
-def app(make_app):
-    return make_app(PASSWORD_HASH="pbkdf2:sha256:1000")
 
-
-@pytest.fixture
-def web(app) -> Web:
-    return Web(app)
+# The review tests' fixtures: an app with a fast password hash, and a browser-like client.
+app, web = test_review.app, test_review.web
 
 
 def shown_ids(page: str) -> list[str]:
