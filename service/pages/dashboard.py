@@ -31,13 +31,13 @@ def dashboard() -> str:
     per_label = stacked_bars(stats.days, stats.per_day, LABELS, LABEL_NAMES,
                              title=f"Số tin nhắn theo nhãn mỗi ngày ({days} ngày gần nhất)")
     shares = [
-        share_bar(stats.needs_review_share, title="Tỉ lệ cần duyệt",
-                  detail=f"{stats.needs_review} / {stats.total} tin nhắn được đánh dấu cần duyệt",
+        share_bar(stats.needs_review_share, title="Máy chưa chắc",
+                  detail=f"{stats.needs_review} / {stats.total} tin máy phân loại chưa chắc, cần cán bộ xem",
                   colour="#d68910"),
-        share_bar(stats.correction_rate, title="Tỉ lệ đã được cán bộ duyệt",
+        share_bar(stats.correction_rate, title="Đã có cán bộ duyệt",
                   detail=f"{stats.corrected} / {stats.total} tin nhắn có nhãn của cán bộ", colour="#2471a3"),
-        share_bar(stats.agreement, title="Mô hình đồng ý với cán bộ",
-                  detail=f"{stats.agreed} / {stats.corrected} tin đã duyệt giữ nguyên nhãn dự đoán",
+        share_bar(stats.agreement, title="Máy phân loại đúng",
+                  detail=f"{stats.agreed} / {stats.corrected} tin cán bộ đã duyệt giữ nguyên nhãn của máy",
                   colour="#229954"),
     ]
     return render_template("dashboard.html", stats=stats, per_label=per_label, shares=shares, days=days,

@@ -78,20 +78,27 @@ def _view(row: dict[str, Any], hamlets: dict[str, str], communes: dict[str, str]
     commune = row["commune"]
     route = result.get("route") or {}
     latest = row.get("latest_correction")
+    names = rule_descriptions()
     return {
         "id": row["id"], "html": highlight(row["text"], result.get("reasons", []),
-                                          redacted=not sees_full_text(_role())),
+                                          redacted=not sees_full_text(_role()), rule_names=names),
         "label": row["label"], "confidence": row["confidence"], "urgent": row["urgent"],
         "needs_review": row["needs_review"], "procedure_id": row["procedure_id"],
         "queue": route.get("queue"), "priority": route.get("priority"),
         "received_at": to_local(row["received_at"]), "commune": communes.get(commune, commune),
         "hamlets": sorted({hamlets.get(f"{commune}:{e['value']}", e["value"]) for e in result.get("entities", [])
                            if e.get("kind") == "hamlet"}),
-        "rules": sorted({r["rule_id"] for r in result.get("reasons", []) if r.get("kind") == "rule"}),
+        "rules": sorted({names.get(r["rule_id"], r["rule_id"]) for r in result.get("reasons", [])
+                         if r.get("kind") == "rule"}),
         "latest": latest and {**redact_correction(latest, _role()), "created_at": to_local(latest["created_at"])},
         "correction_count": row.get("correction_count", 0),
         "waited": waiting_since(row["received_at"]),
     }
+
+
+def rule_descriptions() -> dict[str, str]:
+    """Rule id -> its Vietnamese description (rules without one keep their id)."""
+    return {rule.id: rule.description for rule in get_classifier().engine().rules.rules if rule.description}
 
 
 def _filter_from_args(hamlets: dict[str, str]) -> QueueFilter:

@@ -120,7 +120,7 @@ def test_admin_page_messages_are_in_vietnamese(app, auth):
     auth.token("bot")
     admin = login(app, "boss", "admin")
     listed = admin.get("/admin/users").get_data(as_text=True)
-    assert "<td>bot</td>" not in listed and "<td>Bot Zalo (hệ thống)</td>" in listed
+    assert ">bot<" not in listed and "<td data-label=\"Vai trò\">Bot Zalo</td>" in listed
     for path, data, says in [
         ("/admin/users", {"name": "a/b", "role": "officer", "password": PASSWORD}, "Chưa tạo được tài khoản: tên"),
         ("/admin/users", {"name": "moi", "role": "officer", "password": "123"}, "mật khẩu phải có ít nhất 10 ký tự"),
