@@ -1,8 +1,8 @@
-"""Queries behind the review screen: the review queue and the dashboard's numbers."""
+"""Queries behind the review screen: the queue, the urgent worklist, a sender's other messages."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any, Literal
@@ -13,7 +13,6 @@ from service.communes import Scope, scope_condition
 from service.db import Database
 from service.schema import corrections, messages
 from service.worklist import effective_condition, waiting_condition
-from triage import LABELS
 
 # Vietnam keeps UTC+7 all year: days on the screen are local days.
 LOCAL_TZ = timezone(timedelta(hours=7))
@@ -149,56 +148,3 @@ def latest_corrections(conn: Connection, message_ids: list[str]) -> dict[str, di
     for message_id, row in found.items():
         row["count"] = counts[message_id]
     return found
-
-
-@dataclass(frozen=True)
-class DashboardStats:
-    days: list[date]
-    per_day: dict[date, dict[str, int]]
-    total: int
-    needs_review: int
-    corrected: int
-    agreed: int
-
-    @property
-    def needs_review_share(self) -> float | None:
-        return self.needs_review / self.total if self.total else None
-
-    @property
-    def correction_rate(self) -> float | None:
-        return self.corrected / self.total if self.total else None
-
-    @property
-    def agreement(self) -> float | None:
-        return self.agreed / self.corrected if self.corrected else None
-
-
-def dashboard_stats(db: Database, *, days: int, today: date | None = None,
-                    communes: Scope = None) -> DashboardStats:
-    """Numbers of the last `days` local days in these communes (None: all): messages per label per
-    day, review share, corrections.
-
-    A message counts as corrected when an officer labelled it; the model agrees when the latest
-    of those labels is the one it predicted.
-    """
-    today = today or datetime.now(LOCAL_TZ).date()
-    first = today - timedelta(days=days - 1)
-    window = and_(messages.c.received_at >= local_day_start(first), scope_condition(messages.c.commune, communes))
-    per_day: dict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(LABELS, 0))
-    total = needs_review = 0
-    predicted: dict[str, str] = {}
-    with db.transaction() as conn:
-        for row in conn.execute(select(messages.c.id, messages.c.received_at, messages.c.label,
-                                       messages.c.needs_review).where(window)):
-            per_day[to_local(row.received_at).date()][row.label] += 1
-            total += 1
-            needs_review += bool(row.needs_review)
-            predicted[row.id] = row.label
-        final: dict[str, str] = {}
-        for row in conn.execute(select(corrections.c.message_id, corrections.c.label)
-                                .join(messages, messages.c.id == corrections.c.message_id)
-                                .where(window, effective_condition()).order_by(corrections.c.id)):
-            final[row.message_id] = row.label
-    agreed = sum(1 for message_id, label in final.items() if predicted.get(message_id) == label)
-    day_list = [first + timedelta(days=i) for i in range(days)]
-    return DashboardStats(day_list, {d: per_day[d] for d in day_list}, total, needs_review, len(final), agreed)

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.communes import Scope, scope_condition
-from service.db import Database, DatabaseUnavailable
+from service.db import Database, DatabaseUnavailable, utc
 from service.memory import CorrectionMemory, text_hash
 from service.metrics import Metrics
 from service.payload import LabelCorrection
@@ -160,7 +160,7 @@ class MessageStore:
                                                               effective_condition())
                                     .order_by(corrections.c.id.desc()).limit(2)).mappings().all() if message else []
             if (not standing or standing[0]["id"] != correction_id or standing[0]["user_id"] != user_id
-                    or _utc(standing[0]["created_at"]) < now - within):
+                    or utc(standing[0]["created_at"]) < now - within):
                 return None
             before = standing[1] if len(standing) > 1 else {
                 "label": message["label"], "urgent": message["urgent"] if message["label"] == "crime_tip" else None,
@@ -174,10 +174,6 @@ class MessageStore:
                                    user_id=user_id, now=now)
         self.memory.invalidate()
         return {"id": new_id, **values}
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _stored_by_msg_id(conn: Connection, token_id: int | None, msg_ids: list[str]) -> dict[str, dict[str, Any]]:

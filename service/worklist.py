@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, exists, func, insert, select
 
 from service.communes import Scope, scope_condition
-from service.db import Database
+from service.db import Database, utc
 from service.schema import acknowledgements, corrections, messages
 
 # Roles whose confirmation or correction acknowledges an urgent tip.
@@ -78,9 +78,7 @@ def queue_counts(db: Database, communes: Scope) -> dict[str, Any]:
 
 def waiting_since(moment: datetime, now: datetime | None = None) -> str:
     """How long since `moment`, in Vietnamese ("vừa xong", "12 phút", "3 giờ 5 phút", "2 ngày 4 giờ")."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    minutes = max(0, int(((now or datetime.now(UTC)) - moment).total_seconds() // 60))
+    minutes = max(0, int(((now or datetime.now(UTC)) - utc(moment)).total_seconds() // 60))
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
