@@ -52,7 +52,7 @@ def test_entities_route_and_reply_with_numbers_masked_for_analysts(web, client, 
     assert section(page, "entities") == f"Thôn: Hà Nha; Số điện thoại: {PHONE}"
     assert section(page, "route").startswith("Tin báo tội phạm · ưu tiên khẩn cấp · Chuyển cho cán bộ")
     notified = section(page, "notified")
-    assert notified.startswith("Trực ban: Trực ban") and "Cán bộ phụ trách thôn: Trần Văn Hùng" in notified
+    assert notified.startswith("Trực ban (0235") and "Cán bộ phụ trách thôn: Trần Văn Hùng" in notified
     assert "Trưởng Công an xã" in notified
     assert "113" in section(page, "reply")
     analyst = Web(app)

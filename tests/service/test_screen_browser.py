@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from service.db import Database
 from service.schema import acknowledgements, corrections, messages
 from service.users import create_user
-from tests.service import browser as chromium
+from bench import browser as chromium
 from tests.service.test_gunicorn import Server, make_token
 from triage.engine import default_models_dir
 

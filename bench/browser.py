@@ -1,5 +1,6 @@
-"""Headless Chromium for the review-screen tests and screenshots: one session, resized and switched
-between a phone (touch, coarse pointer) and a desktop (mouse, keyboard) through DevTools emulation."""
+"""Headless Chromium for the review-screen tests and `python -m bench.screenshots`: one session,
+resized and switched between a desktop (mouse, keyboard) and a phone (touch, coarse pointer) through
+DevTools emulation."""
 
 from __future__ import annotations
 
