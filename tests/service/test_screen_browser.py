@@ -15,10 +15,10 @@ import pytest
 import requests
 from sqlalchemy import select, update
 
+from bench import browser as chromium
 from service.db import Database
 from service.schema import acknowledgements, corrections, messages
 from service.users import create_user
-from bench import browser as chromium
 from tests.service.test_gunicorn import Server, make_token
 from triage.engine import default_models_dir
 

@@ -194,3 +194,19 @@ def test_the_live_endpoint_counts_only_the_users_communes_and_carries_no_text(we
     other.login("son")
     assert other.client.get("/review/updates").get_json() == {"messages": 0, "urgent_waiting": 0, "oldest_wait": None}
     assert Web(app).client.get("/review/updates").status_code == 302  # login first
+
+
+def test_undone_labels_are_not_exported_for_training(web, client, auth, app):
+    from service.exports import corrections_frame  # noqa: PLC0415
+
+    web.user("lan")
+    undone = classify(client, auth, URGENT)
+    kept = classify(client, auth, "làm căn cước cần giấy tờ gì")
+    web.login("lan")
+    web.correct(undone, "chat")
+    assert undo(web, undone, stored_corrections(app)[-1]["id"]).status_code == 302
+    web.correct(kept, "procedure", procedure_id="cap_doi_cap_lai_can_cuoc")
+    web.correct(kept, "chat")
+    assert undo(web, kept, stored_corrections(app)[-1]["id"]).status_code == 302
+    frame = corrections_frame(app.extensions["triage.db"])
+    assert list(zip(frame["source"], frame["label"], strict=True)) == [(f"correction:{kept}", "procedure")]

@@ -167,12 +167,15 @@
     } catch (ignored) { /* the browser does not allow sound before a tap */ }
   }
 
-  function alertUrgent(count) {
+  function showLive(text) {
     var banner = document.getElementById("live");
-    if (banner) {
-      document.getElementById("live-text").textContent = "Có tin khẩn mới! " + count + " tin khẩn đang chờ tiếp nhận.";
-      banner.hidden = false;
-    }
+    if (!banner) { return; }
+    document.getElementById("live-text").textContent = text;
+    banner.hidden = false;
+  }
+
+  function alertUrgent(count) {
+    showLive("Có tin khẩn mới! " + count + " tin khẩn đang chờ tiếp nhận.");
     if (navigator.vibrate) { navigator.vibrate([300, 150, 300]); }
     beep();
   }
@@ -181,7 +184,11 @@
     var body = document.body;
     var url = body.getAttribute("data-updates");
     fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
-      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (response) {
+        var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+        if (response.ok && !json) { showLive("Phiên đăng nhập đã kết thúc: tải lại trang để đăng nhập và nhận tin mới."); }
+        return response.ok && json ? response.json() : null;
+      })
       .then(function (counts) {
         if (!counts) { return; }
         var known = parseInt(body.getAttribute("data-messages") || "0", 10);
@@ -190,11 +197,7 @@
         setUrgentCount(counts.urgent_waiting);
         if (counts.messages !== known) {
           if (busy()) {
-            var banner = document.getElementById("live");
-            if (banner && banner.hidden) {
-              document.getElementById("live-text").textContent = "Có tin nhắn mới.";
-              banner.hidden = false;
-            }
+            if (document.getElementById("live").hidden) { showLive("Có tin nhắn mới."); }
           } else {
             body.setAttribute("data-messages", String(counts.messages));
             refresh();
