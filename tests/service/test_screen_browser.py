@@ -43,6 +43,7 @@ def site(tmp_path_factory):
     bot = make_token(url, "zalo-bot", "bot")
     db = Database(url)
     create_user(db, "can-bo-lan", "officer", PASSWORD)
+    create_user(db, "quan-tri", "admin", PASSWORD)
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("TRIAGE_", "PROMETHEUS_"))}
     server = Server({**inherited, "TRIAGE_DATABASE_URL": url, "TRIAGE_MODELS_DIR": str(default_models_dir()),
                      "TRIAGE_INSTANCE_PATH": str(tmp / "instance"), "TRIAGE_SECRET_KEY": "screen-test",
@@ -194,3 +195,19 @@ def test_the_keyboard_labels_and_undoes_on_a_desktop(site):
         labels = conn.execute(select(corrections.c.label).where(corrections.c.message_id == target)
                               .order_by(corrections.c.id)).scalars().all()
     assert labels[0] == "chat" and len(labels) == 2
+
+
+@pytest.mark.parametrize("size", [chromium.PHONE, chromium.NARROW_PHONE], ids=["390x844", "360x740"])
+def test_the_admin_page_fits_a_phone_with_every_button_reachable(site, size):
+    driver = site["driver"]
+    driver.delete_all_cookies()
+    chromium.log_in(driver, site["url"], "quan-tri", PASSWORD)
+    chromium.emulate(driver, **size)
+    driver.get(site["url"] + "/admin/users")
+    assert chromium.sideways_overflow(driver) <= 0
+    sizes = driver.execute_script(
+        "return Array.prototype.map.call(document.querySelectorAll('table.users button'), function (b) {"
+        " var r = b.getBoundingClientRect(); return [b.textContent, r.left, r.right, r.width, r.height]; })")
+    assert {text for text, *_ in sizes} >= {"Khóa", "Cấp mật khẩu mới"}
+    width = driver.execute_script("return window.innerWidth")
+    assert all(left >= 0 and right <= width and w >= 44 and h >= 44 for _, left, right, w, h in sizes), sizes
