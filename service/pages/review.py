@@ -32,7 +32,14 @@ from service.pages import message_view
 from service.pages.dates import parse_day
 from service.pages.highlight import highlight
 from service.pages.login import current_user, login_required
-from service.pages.names import LABEL_KEYS, LABEL_NAMES, PRIORITY_NAMES, QUEUE_NAMES, STATUS_NAMES
+from service.pages.names import (
+    LABEL_KEYS,
+    LABEL_NAMES,
+    LABEL_SHORT,
+    PRIORITY_NAMES,
+    QUEUE_NAMES,
+    STATUS_NAMES,
+)
 from service.pages.places import commune_names, hamlet_names
 from service.pages.security import page_blueprint, safe_next
 from service.redaction import redact_correction, sees_full_text
@@ -247,7 +254,8 @@ def _wants_json() -> bool:
 
 
 def _names() -> dict[str, Any]:
-    return {"LABELS": LABELS, "LABEL_NAMES": LABEL_NAMES, "LABEL_KEYS": LABEL_KEYS, "STATUS_NAMES": STATUS_NAMES,
+    return {"LABELS": LABELS, "LABEL_NAMES": LABEL_NAMES, "LABEL_KEYS": LABEL_KEYS, "LABEL_SHORT": LABEL_SHORT,
+            "STATUS_NAMES": STATUS_NAMES,
             "QUEUE_NAMES": QUEUE_NAMES, "PRIORITY_NAMES": PRIORITY_NAMES, "PROCEDURE_IDS": PROCEDURE_IDS,
             "procedure_names": _procedure_names()}
 
