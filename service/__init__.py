@@ -12,25 +12,21 @@ from typing import Any
 from flask import Flask
 
 from service import (
-    account,
-    admin,
     api,
     auth,
     classifier,
-    dashboard,
     db,
     errors,
     health,
     keys,
     memory,
     metrics,
+    pages,
     payload,
     ratelimit,
     request_log,
-    review,
     settings,
     store,
-    web,
 )
 from service.pseudonym import load_or_create_secret
 
@@ -45,7 +41,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     config = dict(config or {})
     instance_path = config.pop("INSTANCE_PATH", None) or os.environ.get("TRIAGE_INSTANCE_PATH") or None
     app = Flask(__name__, instance_path=os.path.abspath(instance_path) if instance_path else None,
-                instance_relative_config=True, static_folder=None)
+                instance_relative_config=True, static_folder=None,
+                template_folder="pages/templates")
     app.config.from_mapping(settings.defaults())
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_mapping(settings.from_environ(os.environ))
@@ -68,13 +65,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ratelimit.init_app(app)
     auth.init_app(app)
     classifier.init_app(app)
-    web.init_app(app)
+    pages.init_app(app)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
-    app.register_blueprint(web.bp)
-    app.register_blueprint(review.bp)
-    app.register_blueprint(dashboard.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(account.bp)
     return app

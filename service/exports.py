@@ -9,19 +9,21 @@ from service.communes import Scope, scope_condition
 from service.db import Database
 from service.redaction import redact
 from service.schema import corrections, messages
+from service.worklist import effective_condition
 
 COLUMNS = ["text", "label", "urgent", "procedure_id", "source", "corrected_by_role", "corrected_at",
            "predicted_label"]
 
 
 def corrections_frame(db: Database, communes: Scope = None) -> pd.DataFrame:
-    """The latest correction of each corrected message of these communes (None: all) joined with the
+    """The latest standing correction of each corrected message of these communes (None: all) joined with the
     message, text redacted as analysts see it (`service.redaction`), oldest correction first."""
     query = (select(messages.c.id, messages.c.text, messages.c.label.label("predicted_label"),
                     corrections.c.label, corrections.c.urgent, corrections.c.procedure_id,
                     corrections.c.created_by_role, corrections.c.created_at, corrections.c.id.label("cid"))
              .join(messages, messages.c.id == corrections.c.message_id)
-             .where(scope_condition(messages.c.commune, communes)).order_by(corrections.c.id))
+             # Undone labels and the undos themselves are no officer's decision: standing ones only.
+             .where(scope_condition(messages.c.commune, communes), effective_condition()).order_by(corrections.c.id))
     with db.transaction() as conn:
         rows = pd.DataFrame(conn.execute(query).mappings().all())
     if rows.empty:

@@ -205,6 +205,39 @@ def _v6_sessions(conn: Connection) -> None:
     for column in ("failed_logins", "locked_until"):
         conn.exec_driver_sql(f"ALTER TABLE users DROP COLUMN {column}")
 
+
+def _v7_acknowledgements(conn: Connection) -> None:
+    """Acknowledgements of urgent tips (append-only); corrections.reverts for undone corrections."""
+    conn.exec_driver_sql("ALTER TABLE corrections ADD COLUMN reverts BIGINT")
+    md = MetaData()
+    Table("api_tokens", md, Column("id", Integer, primary_key=True))  # only for the foreign keys
+    Table("users", md, Column("id", Integer, primary_key=True))
+    Table("messages", md, Column("id", String(32), primary_key=True))
+    Table("acknowledgements", md,
+          Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+          Column("message_id", String(32), ForeignKey("messages.id"), nullable=False, index=True),
+          Column("correction_id", BigInteger),
+          Column("withdraws", BigInteger),
+          Column("created_by", String(100), nullable=False),
+          Column("created_by_role", String(20), nullable=False),
+          Column("user_id", Integer, ForeignKey("users.id")),
+          Column("token_id", Integer, ForeignKey("api_tokens.id")),
+          Column("created_at", DateTime(timezone=True), nullable=False))
+    md.create_all(conn, tables=[md.tables["acknowledgements"]])
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "CREATE FUNCTION acknowledgements_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'acknowledgements are append-only'; END $$")
+        conn.exec_driver_sql(
+            "CREATE TRIGGER acknowledgements_append_only BEFORE UPDATE OR DELETE ON acknowledgements "
+            "FOR EACH ROW EXECUTE FUNCTION acknowledgements_append_only()")
+    else:
+        for event in ("UPDATE", "DELETE"):
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER acknowledgements_no_{event.lower()} BEFORE {event} ON acknowledgements "
+                "BEGIN SELECT RAISE(ABORT, 'acknowledgements are append-only'); END")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "messages, corrections, api_tokens", _v1_initial),
     Migration(2, "corrections append-only", _v2_corrections_append_only),
@@ -212,6 +245,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "corrections memory key", _v4_corrections_memory_key),
     Migration(5, "communes of tokens and users; msg_id unique per token", _v5_communes_and_msg_id_per_token),
     Migration(6, "sessions; login failures per address", _v6_sessions),
+    Migration(7, "acknowledgements of urgent tips; corrections.reverts", _v7_acknowledgements),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -118,4 +118,22 @@ corrections = Table(
     Column("user_id", Integer, ForeignKey("users.id")),
     # sha256 of triage.text.memory_key(message): finds the correction when the same text comes again.
     Column("memory_key", String(64), index=True),
+    # An undo: the id of the correction this one reverses (its label is the one restored).
+    Column("reverts", BigInteger),
+)
+
+# Who saw an urgent tip and when (append-only, like corrections). Confirming or correcting an
+# urgent tip acknowledges it; undoing that correction appends a row that withdraws the acknowledgement.
+acknowledgements = Table(
+    "acknowledgements", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("message_id", String(32), ForeignKey("messages.id"), nullable=False, index=True),
+    Column("correction_id", BigInteger),
+    # The id of the acknowledgement this row withdraws (NULL: this row acknowledges).
+    Column("withdraws", BigInteger),
+    Column("created_by", String(100), nullable=False),
+    Column("created_by_role", String(20), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id")),
+    Column("token_id", Integer, ForeignKey("api_tokens.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

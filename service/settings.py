@@ -90,6 +90,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SESSION_IDLE_MINUTES", 30, "A review-screen session unused this long ends.", float),
     Setting("SESSION_LIFETIME_HOURS", 12, "A review-screen session ends this long after login, used or not.",
             float),
+    Setting("UNDO_SECONDS", 120, "How long after a label an officer may still undo it (\"Hoàn tác\").", int),
+    Setting("REVIEW_POLL_SECONDS", 10, "How often an open review page asks for new messages (at most 15 so "
+            "a new urgent tip shows within 15 s).", float),
 )
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
@@ -16,12 +16,13 @@ from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.communes import Scope, scope_condition
-from service.db import Database, DatabaseUnavailable
+from service.db import Database, DatabaseUnavailable, utc
 from service.memory import CorrectionMemory, text_hash
 from service.metrics import Metrics
 from service.payload import LabelCorrection
 from service.schema import corrections, messages
 from service.spool import Spool
+from service.worklist import acknowledge, effective_condition, message_acknowledgements, withdraw_by_correction
 
 log = logging.getLogger("triage.service")
 
@@ -120,7 +121,8 @@ class MessageStore:
                 return None
             found = conn.execute(select(corrections).where(corrections.c.message_id == message_id)
                                  .order_by(corrections.c.id)).mappings()
-            return {**row, "corrections": [dict(c) for c in found]}
+            return {**row, "corrections": [dict(c) for c in found],
+                    "acknowledgements": message_acknowledgements(conn, message_id)}
 
     def add_correction(self, message_id: str, correction: LabelCorrection, *, created_by: str, role: str,
                        token_id: int | None = None, user_id: int | None = None,
@@ -140,6 +142,36 @@ class MessageStore:
                       # the correction memory's key (service.memory): same text again -> officer's label
                       "memory_key": text_hash(text)}
             new_id = conn.execute(insert(corrections).values(**values).returning(corrections.c.id)).scalar_one()
+            acknowledged = acknowledge(conn, message_id, new_id, created_by=created_by, role=role,
+                                       user_id=user_id, token_id=token_id, now=values["created_at"])
+        self.memory.invalidate()
+        return {"id": new_id, **values, "acknowledgement_id": acknowledged}
+
+    def undo_correction(self, message_id: str, correction_id: int, *, user_id: int, created_by: str, role: str,
+                        communes: Scope, within: timedelta) -> dict[str, Any] | None:
+        """Undo a user's own latest correction of a message made less than `within` ago: append a
+        correction restoring the label before it (the previous standing one, else the model's) and
+        withdraw the acknowledgement it made. None if there is no such correction to undo."""
+        now = datetime.now(UTC)
+        with self.db.transaction() as conn:
+            message = conn.execute(select(messages).where(
+                messages.c.id == message_id, scope_condition(messages.c.commune, communes))).mappings().first()
+            standing = conn.execute(select(corrections).where(corrections.c.message_id == message_id,
+                                                              effective_condition())
+                                    .order_by(corrections.c.id.desc()).limit(2)).mappings().all() if message else []
+            if (not standing or standing[0]["id"] != correction_id or standing[0]["user_id"] != user_id
+                    or utc(standing[0]["created_at"]) < now - within):
+                return None
+            before = standing[1] if len(standing) > 1 else {
+                "label": message["label"], "urgent": message["urgent"] if message["label"] == "crime_tip" else None,
+                "procedure_id": message["procedure_id"] if message["label"] == "procedure" else None}
+            values = {"message_id": message_id, "label": before["label"], "urgent": before["urgent"],
+                      "procedure_id": before["procedure_id"], "note": None, "created_by": created_by,
+                      "created_by_role": role, "token_id": None, "user_id": user_id, "created_at": now,
+                      "memory_key": text_hash(message["text"]), "reverts": correction_id}
+            new_id = conn.execute(insert(corrections).values(**values).returning(corrections.c.id)).scalar_one()
+            withdraw_by_correction(conn, message_id, correction_id, created_by=created_by, role=role,
+                                   user_id=user_id, now=now)
         self.memory.invalidate()
         return {"id": new_id, **values}
 

@@ -33,8 +33,9 @@ def rules_file(tmp_path: Path, rules: list, version: str = "test") -> Path:
     ([{**RULE, "phrase": ["typo"]}], "rule 'crime.test': unknown keys ['phrase']"),
     ([{"label": "chat", "phrases": ["chào"]}], "rule #1 has no 'id'"),
     (["just a string"], "rule #1 must be a mapping"),
+    ([{**RULE, "description": "  "}], "rule 'crime.test': 'description' must be a non-empty Vietnamese sentence"),
 ], ids=["duplicate-id", "unknown-procedure-id", "unknown-label", "bad-regex", "example-does-not-fire",
-        "unknown-key", "no-id", "not-a-mapping"])
+        "unknown-key", "no-id", "not-a-mapping", "blank-description"])
 def test_an_invalid_rule_is_a_config_error_naming_file_and_rule(tmp_path, normalizer, rules, says):
     path = rules_file(tmp_path, rules)
     with pytest.raises(ConfigError) as error:

@@ -105,3 +105,10 @@ def test_malformed_rules_file_names_the_culprit(tmp_path, normalizer, body, mess
     path.write_text(body, encoding="utf-8")
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
         RuleSet.load(path, normalizer)
+
+
+def test_every_bundled_rule_has_a_vietnamese_description_for_officers():
+    rules = RuleSet.load().rules
+    assert rules and all(rule.description.strip() for rule in rules), [r.id for r in rules if not r.description]
+    # Officers read these instead of ids: no English id inside them.
+    assert not any(rule.id in rule.description or "_" in rule.description for rule in rules)

@@ -22,7 +22,7 @@ from triage.procedures import PROCEDURE_IDS
 from triage.text import NormalizedText, TextNormalizer
 
 _RULE_KEYS = {"id", "label", "phrases", "regex", "weight", "urgent", "category", "procedure_id",
-              "rationale", "example"}
+              "rationale", "example", "description"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,7 @@ class Rule:
     regex: re.Pattern[str] | None = None
     rationale: str = ""
     example: str = ""
+    description: str = ""  # what the rule looks for, in Vietnamese, for the officers' screen
 
     def describe(self) -> str:
         """The rule in words, for officers reading the reasons."""
@@ -167,6 +168,10 @@ def _parse_rule(raw: Any, position: int, source: Any) -> Rule:
         raise ConfigError(f"{where}: procedure_id is only allowed on label 'procedure'")
     if urgent and label != "crime_tip":
         raise ConfigError(f"{where}: urgent is only allowed on label 'crime_tip'")
+    description = raw.get("description", "")
+    if not isinstance(description, str) or ("description" in raw and not description.strip()):
+        raise ConfigError(f"{where}: 'description' must be a non-empty Vietnamese sentence for officers")
     return Rule(id=rule_id, label=label, phrases=tuple(phrases), weight=float(weight), urgent=urgent,
                 category=raw.get("category"), procedure_id=procedure_id, regex=regex,
-                rationale=str(raw.get("rationale", "")), example=str(raw.get("example", "")))
+                rationale=str(raw.get("rationale", "")), example=str(raw.get("example", "")),
+                description=description.strip())

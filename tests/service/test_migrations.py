@@ -115,7 +115,7 @@ def test_version_6_keeps_accounts_and_moves_lockouts_to_their_own_table(database
                                                                    applied_at=datetime.now(UTC)))
             conn.exec_driver_sql("INSERT INTO users (name, role, password_hash, disabled, failed_logins, created_at) "
                                  "VALUES ('lan', 'officer', 'scrypt:x', false, 3, CURRENT_TIMESTAMP)")
-        assert [m.version for m in migrations.upgrade(engine)] == [6]
+        assert [m.version for m in migrations.upgrade(engine)] == [m.version for m in migrations.MIGRATIONS[5:]]
         inspector = inspect(engine)
         assert {"failed_logins", "locked_until"}.isdisjoint(c["name"] for c in inspector.get_columns("users"))
         assert {"sessions", "login_failures"} <= set(inspector.get_table_names())

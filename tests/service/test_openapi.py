@@ -6,7 +6,7 @@ import re
 
 from openapi_spec_validator import validate
 
-from service.web import PAGE_BLUEPRINTS
+from service.errors import PAGE_BLUEPRINTS
 from tests.service.helpers import assert_documented
 
 

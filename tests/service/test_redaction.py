@@ -7,7 +7,7 @@ import re
 import pytest
 
 from service.exports import corrections_frame
-from service.highlight import highlight
+from service.pages.highlight import highlight
 from service.redaction import mask, redact, redact_result, sensitive_spans
 from tests.service.test_access import FAST_HASH, login
 

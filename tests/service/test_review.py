@@ -402,11 +402,11 @@ def test_dashboard_charts_count_labels_review_share_and_agreement(web, client, a
     web.correct(tip, "crime_tip")
     web.correct(chat, "procedure")
     page = web.client.get("/dashboard").get_data(as_text=True)
-    assert page.count("<svg") == 4
+    assert page.count("<svg") == 5
     assert "Tổng số tin nhắn trong 14 ngày gần nhất: <strong>3</strong>" in page
-    assert "1 / 3 tin nhắn được đánh dấu cần duyệt" in page
+    assert "1 / 3 tin máy phân loại chưa chắc" in page
     assert "2 / 3 tin nhắn có nhãn của cán bộ" in page
-    assert "1 / 2 tin đã duyệt giữ nguyên nhãn dự đoán" in page and "50.0%" in page
+    assert "1 / 2 tin cán bộ đã duyệt giữ nguyên nhãn của máy" in page and "50.0%" in page
     assert web.client.get("/dashboard?days=5").status_code == 400
 
 
@@ -414,7 +414,7 @@ def test_dashboard_with_no_messages(web):
     web.user("lan")
     web.login("lan")
     page = web.client.get("/dashboard?days=7").get_data(as_text=True)
-    assert "—" in page and page.count("<svg") == 4
+    assert "—" in page and page.count("<svg") == 5
 
 
 # --- command line --------------------------------------------------------------------------------

@@ -11,13 +11,14 @@ from datetime import date
 
 from markupsafe import Markup
 
-LABEL_COLOURS = {"crime_tip": "#c0392b", "procedure": "#2471a3", "chat": "#7f8c8d"}
+LABEL_COLOURS = {"crime_tip": "#c0392b", "procedure": "#2471a3", "chat": "#7f8c8d", "urgent": "#922b21"}
 
 
 def stacked_bars(days: Sequence[date], per_day: dict[date, dict[str, int]], labels: Sequence[str],
-                 names: dict[str, str], *, title: str, width: int = 720, height: int = 260) -> Markup:
-    """Messages per label per day as stacked columns, with a legend and a y axis."""
-    left, bottom, top = 40, 40, 30
+                 names: dict[str, str], *, title: str, width: int = 360, height: int = 220) -> Markup:
+    """Messages per label per day as stacked columns, with a legend and a y axis (drawn 360 wide so that
+    its text stays readable on a phone)."""
+    left, bottom, top = 28, 30, 26
     plot_h = height - bottom - top
     biggest = max([sum(per_day[d].values()) for d in days] + [1])
     step = (width - left - 10) / max(len(days), 1)
@@ -43,11 +44,11 @@ def stacked_bars(days: Sequence[date], per_day: dict[date, dict[str, int]], labe
                                 '<title>{d}: {n} {name}</title></rect>')
                          .format(x=x, y=y, w=bar, h=h, c=LABEL_COLOURS.get(label, "#555"),
                                  d=day.strftime("%d/%m"), n=count, name=names.get(label, label)))
-        if len(days) <= 16 or i % max(1, len(days) // 10) == 0:
-            parts.append(Markup('<text x="{x:.1f}" y="{y}" font-size="10" text-anchor="middle">{d}</text>')
+        if i % max(1, -(-len(days) // 7)) == 0:
+            parts.append(Markup('<text x="{x:.1f}" y="{y}" font-size="11" text-anchor="middle">{d}</text>')
                          .format(x=x + bar / 2, y=height - bottom + 14, d=day.strftime("%d/%m")))
     for i, label in enumerate(labels):
-        x = left + i * 150
+        x = 4 + i * 118
         parts.append(Markup('<rect x="{x}" y="6" width="12" height="12" fill="{c}"/>'
                             '<text x="{tx}" y="16" font-size="12">{name}</text>')
                      .format(x=x, c=LABEL_COLOURS.get(label, "#555"), tx=x + 16, name=names.get(label, label)))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 
 from service.db import get_db
+from service.pages.login import check_credentials, current_user, log_in, login_required
+from service.pages.security import page_blueprint
 from service.users import MIN_PASSWORD_CHARS, set_password
-from service.web import check_credentials, current_user, log_in, login_required, page_blueprint
 
 bp = page_blueprint(Blueprint("account", __name__, url_prefix="/account"))
 

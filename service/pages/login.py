@@ -1,4 +1,4 @@
-"""The review screen's shell: sessions, login/logout, CSRF, security headers, roles.
+"""Logging in to the review screen: sessions, login/logout, the current user, roles.
 
 Pages authenticate with a session cookie only; API tokens never open a page. The cookie is
 signed with the session key (not the pseudonym key) and holds the user id and a random session
@@ -8,14 +8,11 @@ id (`sid`) made at every login; the session is checked against the database on e
 
 from __future__ import annotations
 
-import hmac
 import math
-import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -36,29 +33,18 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import TooManyRequests
 
 from service.db import get_db
-from service.errors import PAGE_BLUEPRINTS
+from service.pages.security import csrf_token, page_blueprint, safe_next
 from service.ratelimit import client_address, get_limits
 from service.sessions import SessionPolicy, end_user_sessions, session_user_id, start_session
 from service.users import User, UserRole, authenticate, get_user, make_dummy_hash
 
 bp = Blueprint("web", __name__, static_folder="static", static_url_path="/static")
 
-# No inline scripts or styles anywhere: charts are inline SVG with presentation attributes.
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 LOGIN_FAILED = ("Đăng nhập không thành công: sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang bị "
                 "tạm khóa. Sau {failures} lần sai liên tiếp từ một máy, tài khoản bị tạm khóa {minutes} phút "
                 "trên máy đó.")
 TOO_MANY_ATTEMPTS = "Quá nhiều lần thử mật khẩu từ địa chỉ này. Hãy thử lại sau {seconds} giây."
 SESSION_ENDED = "Phiên đăng nhập đã kết thúc. Hãy đăng nhập lại."
-ROLE_NAMES = {"officer": "Cán bộ", "analyst": "Phân tích viên", "admin": "Quản trị", "bot": "Bot Zalo (hệ thống)"}
-UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class SessionCookies(SecureCookieSessionInterface):
@@ -69,23 +55,6 @@ class SessionCookies(SecureCookieSessionInterface):
                                       serializer=self.serializer,
                                       signer_kwargs={"key_derivation": self.key_derivation,
                                                      "digest_method": self.digest_method})
-
-
-def csrf_token() -> str:
-    """This session's CSRF token (made on first use)."""
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(32)
-    return session["csrf"]
-
-
-def check_csrf() -> None:
-    """before_request of page blueprints: a form that changes something must carry the session's token."""
-    if request.method not in UNSAFE_METHODS:
-        return
-    sent = request.form.get("csrf_token", "")
-    expected = session.get("csrf", "")
-    if not expected or not hmac.compare_digest(sent.encode("utf-8"), expected.encode("utf-8")):
-        abort(400, "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang và thử lại.")
 
 
 def session_policy() -> SessionPolicy:
@@ -116,7 +85,7 @@ def log_in(user: User) -> None:
     session.clear()  # no session fixation
     session["user_id"] = user.id
     session["sid"] = start_session(get_db(), user.id, session_policy())
-    session["csrf"] = secrets.token_urlsafe(32)
+    csrf_token()
 
 
 def check_password_rate() -> None:
@@ -140,16 +109,6 @@ def login_required(*roles: UserRole) -> Callable:
             return view(*args, **kwargs)
         return wrapper
     return decorate
-
-
-def safe_next(target: str | None, default: str) -> str:
-    """A local path to go back to (never another site: no scheme, no host, no //, no backslash, and no
-    control characters, which would break the Location header)."""
-    if (not target or "\\" in target or not target.startswith("/") or target.startswith("//")
-            or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target)):
-        return default
-    parts = urlsplit(target)
-    return default if parts.scheme or parts.netloc else target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -199,31 +158,12 @@ def _dummy_hash() -> str:
     return hashes[method]
 
 
-def page_blueprint(blueprint: Blueprint) -> Blueprint:
-    """Give a page blueprint CSRF checks (its errors are pages: `service.errors`)."""
-    if blueprint.name not in PAGE_BLUEPRINTS:
-        raise ValueError(f"add {blueprint.name!r} to service.errors.PAGE_BLUEPRINTS")
-    blueprint.before_request(check_csrf)
-    return blueprint
-
-
 page_blueprint(bp)
 
 
-def add_security_headers(response: Response) -> Response:
-    """Security headers on every response; no-store on all but static files (pages and JSON may
-    carry citizens' text, which must not stay in browser or proxy caches)."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.endpoint != "web.static":
-        response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def init_app(app: Flask) -> None:
-    """Session cookie flags, security headers on every response, template helpers."""
+    """Session cookie flags and signing; `current_user` in templates."""
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_NAME="triage_session")
     app.session_interface = SessionCookies()
-    app.after_request(add_security_headers)
-    app.jinja_env.globals.update(csrf_token=csrf_token, current_user=current_user, ROLE_NAMES=ROLE_NAMES)
+    app.jinja_env.globals.update(current_user=current_user)

@@ -1,18 +1,18 @@
-"""Queries behind the review screen: the review queue and the dashboard's numbers."""
+"""Queries behind the review screen: the queue, the urgent worklist, a sender's other messages."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 
-from sqlalchemy import Text, and_, cast, exists, func, select, true
+from sqlalchemy import Connection, Text, and_, cast, exists, func, select
 
 from service.communes import Scope, scope_condition
 from service.db import Database
 from service.schema import corrections, messages
-from triage import LABELS
+from service.worklist import effective_condition, waiting_condition
 
 # Vietnam keeps UTC+7 all year: days on the screen are local days.
 LOCAL_TZ = timezone(timedelta(hours=7))
@@ -58,7 +58,7 @@ def to_local(moment: datetime) -> datetime:
 
 
 def _conditions(chosen: QueueFilter) -> list[Any]:
-    reviewed = exists().where(corrections.c.message_id == messages.c.id)
+    reviewed = exists().where(corrections.c.message_id == messages.c.id, effective_condition())
     conditions: list[Any] = [scope_condition(messages.c.commune, chosen.communes)]
     if chosen.label:
         conditions.append(messages.c.label == chosen.label)
@@ -80,82 +80,71 @@ def _conditions(chosen: QueueFilter) -> list[Any]:
 
 
 def review_queue(db: Database, chosen: QueueFilter, *, page: int, per_page: int) -> QueuePage:
-    """Urgent tips first, then the least confident, then the newest; each row with its latest correction."""
-    where = and_(true(), *_conditions(chosen))
+    """Messages other than the urgent tips still waiting: urgent tips first, then the least confident,
+    then the newest; each row with its latest standing correction."""
+    # Urgent tips still waiting are the worklist above the queue (`urgent_worklist`), not part of it.
+    where = and_(~waiting_condition(), *_conditions(chosen))
     order = (messages.c.urgent.desc(), messages.c.confidence.asc(), messages.c.received_at.desc(), messages.c.id)
     with db.transaction() as conn:
         total = conn.execute(select(func.count()).select_from(messages).where(where)).scalar_one()
         rows = [dict(r) for r in conn.execute(select(messages).where(where).order_by(*order)
                                               .limit(per_page).offset((page - 1) * per_page)).mappings()]
-        latest = _latest_corrections(conn, [row["id"] for row in rows])
+        latest = latest_corrections(conn, [row["id"] for row in rows])
     for row in rows:
         row["latest_correction"] = latest.get(row["id"])
         row["correction_count"] = latest.get(row["id"], {}).get("count", 0)
     return QueuePage(rows, total, page, per_page)
 
 
-def _latest_corrections(conn, message_ids: list[str]) -> dict[str, dict[str, Any]]:
+def urgent_worklist(db: Database, chosen: QueueFilter, *, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Urgent tips still waiting that match the filter, oldest first (at most `limit`), and how many there are.
+
+    "Unreviewed" does not hide them (an analyst's label is not an acknowledgement); looking back at
+    the reviewed messages leaves them out."""
+    if chosen.status == "reviewed":
+        return [], 0
+    where = and_(waiting_condition(), *_conditions(replace(chosen, status="all")))
+    with db.transaction() as conn:
+        total = conn.execute(select(func.count()).select_from(messages).where(where)).scalar_one()
+        rows = [dict(r) for r in conn.execute(select(messages).where(where)
+                                              .order_by(messages.c.received_at.asc(), messages.c.id)
+                                              .limit(limit)).mappings()]
+        latest = latest_corrections(conn, [row["id"] for row in rows])
+    for row in rows:
+        row["latest_correction"] = latest.get(row["id"])
+    return rows, total
+
+
+def sender_messages(db: Database, message: dict[str, Any], communes: Scope, *, days: int,
+                    limit: int) -> list[dict[str, Any]]:
+    """The same sender's other messages in the same commune received in the last `days` days, newest
+    first, each with its latest standing correction (by pseudonymized sender id; none without one)."""
+    if not message.get("sender_hash"):
+        return []
+    since = datetime.now(UTC) - timedelta(days=days)
+    where = and_(messages.c.sender_hash == message["sender_hash"], messages.c.commune == message["commune"],
+                 messages.c.id != message["id"], messages.c.received_at >= since,
+                 scope_condition(messages.c.commune, communes))
+    with db.transaction() as conn:
+        rows = [dict(r) for r in conn.execute(select(messages).where(where)
+                                              .order_by(messages.c.received_at.desc()).limit(limit)).mappings()]
+        latest = latest_corrections(conn, [row["id"] for row in rows])
+    for row in rows:
+        row["latest_correction"] = latest.get(row["id"])
+    return rows
+
+
+def latest_corrections(conn: Connection, message_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The latest standing correction of each message that has one, with `count` (standing corrections)."""
     if not message_ids:
         return {}
     found: dict[str, dict[str, Any]] = {}
     counts: Counter[str] = Counter()
-    for row in conn.execute(select(corrections).where(corrections.c.message_id.in_(message_ids))
+    for row in conn.execute(select(corrections).where(corrections.c.message_id.in_(message_ids),
+                                                      effective_condition())
                             .order_by(corrections.c.id)).mappings():
         counts[row["message_id"]] += 1
         found[row["message_id"]] = dict(row)
     for message_id, row in found.items():
         row["count"] = counts[message_id]
     return found
-
-
-@dataclass(frozen=True)
-class DashboardStats:
-    days: list[date]
-    per_day: dict[date, dict[str, int]]
-    total: int
-    needs_review: int
-    corrected: int
-    agreed: int
-
-    @property
-    def needs_review_share(self) -> float | None:
-        return self.needs_review / self.total if self.total else None
-
-    @property
-    def correction_rate(self) -> float | None:
-        return self.corrected / self.total if self.total else None
-
-    @property
-    def agreement(self) -> float | None:
-        return self.agreed / self.corrected if self.corrected else None
-
-
-def dashboard_stats(db: Database, *, days: int, today: date | None = None,
-                    communes: Scope = None) -> DashboardStats:
-    """Numbers of the last `days` local days in these communes (None: all): messages per label per
-    day, review share, corrections.
-
-    A message counts as corrected when an officer labelled it; the model agrees when the latest
-    of those labels is the one it predicted.
-    """
-    today = today or datetime.now(LOCAL_TZ).date()
-    first = today - timedelta(days=days - 1)
-    window = and_(messages.c.received_at >= local_day_start(first), scope_condition(messages.c.commune, communes))
-    per_day: dict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(LABELS, 0))
-    total = needs_review = 0
-    predicted: dict[str, str] = {}
-    with db.transaction() as conn:
-        for row in conn.execute(select(messages.c.id, messages.c.received_at, messages.c.label,
-                                       messages.c.needs_review).where(window)):
-            per_day[to_local(row.received_at).date()][row.label] += 1
-            total += 1
-            needs_review += bool(row.needs_review)
-            predicted[row.id] = row.label
-        final: dict[str, str] = {}
-        for row in conn.execute(select(corrections.c.message_id, corrections.c.label)
-                                .join(messages, messages.c.id == corrections.c.message_id)
-                                .where(window).order_by(corrections.c.id)):
-            final[row.message_id] = row.label
-    agreed = sum(1 for message_id, label in final.items() if predicted.get(message_id) == label)
-    day_list = [first + timedelta(days=i) for i in range(days)]
-    return DashboardStats(day_list, {d: per_day[d] for d in day_list}, total, needs_review, len(final), agreed)

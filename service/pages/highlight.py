@@ -5,7 +5,7 @@ Message text is untrusted: every piece is escaped on its own and only our <mark>
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -38,8 +38,10 @@ def merged(spans: Sequence[tuple[int, int, str]], length: int) -> list[tuple[int
     return result
 
 
-def highlight(text: str, reasons: Iterable[dict[str, Any]], *, redacted: bool = False) -> Markup:
-    """The text as HTML with <mark> around matched rule phrases; sensitive spans replaced if `redacted`.
+def highlight(text: str, reasons: Iterable[dict[str, Any]], *, redacted: bool = False,
+              rule_names: Mapping[str, str] | None = None) -> Markup:
+    """The text as HTML with <mark> around matched rule phrases (titled with the rules' names, else their
+    ids); sensitive spans replaced if `redacted`.
 
     Masks and highlights use spans of the same text. A highlight that covers part of a masked span
     is widened to the whole of it, so the placeholder sits inside the mark and no piece of a
@@ -51,7 +53,8 @@ def highlight(text: str, reasons: Iterable[dict[str, Any]], *, redacted: bool = 
     position = 0
     for start, end, rules in spans:
         pieces.append(_shown(text, position, start, masked))
-        pieces.append(Markup('<mark title="{}">{}</mark>').format(", ".join(rules), _shown(text, start, end, masked)))
+        title = "; ".join((rule_names or {}).get(rule, rule) for rule in rules)
+        pieces.append(Markup('<mark title="{}">{}</mark>').format(title, _shown(text, start, end, masked)))
         position = end
     pieces.append(_shown(text, position, len(text), masked))
     return Markup("").join(pieces)

@@ -10,8 +10,11 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 
 from service.communes import within
 from service.db import get_db
-from service.queue import to_local
-from service.review import commune_names
+from service.pages.login import current_user, login_required
+from service.pages.names import ROLE_NAMES
+from service.pages.places import commune_names
+from service.pages.security import page_blueprint
+from service.review_queries import to_local
 from service.tokens import list_tokens
 from service.users import (
     USER_ROLES,
@@ -24,7 +27,6 @@ from service.users import (
     set_disabled,
     unlock_account,
 )
-from service.web import ROLE_NAMES, current_user, login_required, page_blueprint
 
 bp = page_blueprint(Blueprint("admin", __name__, url_prefix="/admin"))
 
