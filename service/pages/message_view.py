@@ -10,6 +10,9 @@ from service.review_queries import to_local
 ENTITY_NAMES = {"hamlet": "Thôn", "phone": "Số điện thoại", "plate": "Biển số xe", "id_number": "Số giấy tờ"}
 NOTIFY_ROLES = {"duty_officer": "Trực ban", "hamlet_officer": "Cán bộ phụ trách thôn", "chief": "Trưởng Công an xã"}
 ACTION_NAMES = {"handoff": "Chuyển cho cán bộ", "auto_reply": "Bot tự trả lời"}
+# Reasons the engine explains in Vietnamese (intent, time of the incident, safety bias, a correction
+# of the memory that was not applied, a truncated message), shown beside the matched keywords.
+EXPLAINED_REASONS = ("officer_correction_not_applied", "intent", "time", "safety_bias", "truncated")
 
 
 def standing(corrections: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -45,4 +48,6 @@ def facts(stored: dict[str, Any], role: str | None, hamlets: dict[str, str]) -> 
                       "confidence": stored["confidence"]},
             "entities": entities, "queue": route.get("queue"), "priority": route.get("priority"),
             "action": ACTION_NAMES.get(route.get("action"), route.get("action")), "notified": notified,
-            "reply": route.get("reply")}
+            "reply": route.get("reply"),
+            "explanations": [r["message"] for r in result.get("reasons", [])
+                             if r.get("kind") in EXPLAINED_REASONS and r.get("message")]}

@@ -80,3 +80,12 @@ def test_the_senders_other_messages_of_the_last_30_days_in_the_same_commune(web,
         assert other not in page
     alone = web.client.get(f"/messages/{anonymous}").get_data(as_text=True)
     assert "Không có tin nào khác của người này" in alone
+
+
+def test_the_page_says_why_an_incident_that_is_over_is_not_urgent(web, client, auth):
+    web.user("lan")
+    message_id = send(client, auth, "tối qua nhà em ở thôn Hà Nha bị trộm xe máy, giờ em trình báo ở đâu")
+    web.login("lan")
+    page = web.client.get(f"/messages/{message_id}").get_data(as_text=True)
+    assert "Khẩn cấp" not in section(page, "current-label")
+    assert "Sự việc đã qua (tối qua)" in page and 'class="explanation"' in page
