@@ -30,21 +30,35 @@ class PhraseIndex(Generic[Key]):
 
     def __init__(self, strict_accents: bool = True) -> None:
         self.strict_accents = strict_accents
-        self._index: dict[str, list[tuple[Key, tuple[str, ...], tuple[str, ...]]]] = {}
+        # One-syllable phrases by their syllable, longer ones by their first two: most syllables of a
+        # message start no phrase, and a common first syllable ("nhà", "đang") starts many.
+        self._single: dict[str, list[tuple[Key, tuple[str, ...], tuple[str, ...]]]] = {}
+        self._pairs: dict[tuple[str, str], list[tuple[Key, tuple[str, ...], tuple[str, ...]]]] = {}
 
     def add(self, key: Key, phrase: NormalizedText) -> None:
         """Index one normalized phrase under `key`."""
-        if not phrase.plain:
+        plain = phrase.plain
+        if not plain:
             raise ValueError("empty phrase")
-        self._index.setdefault(phrase.plain[0], []).append((key, phrase.syllables, phrase.plain))
+        entry = (key, phrase.syllables, plain)
+        if len(plain) == 1:
+            self._single.setdefault(plain[0], []).append(entry)
+        else:
+            self._pairs.setdefault((plain[0], plain[1]), []).append(entry)
 
     def find(self, message: NormalizedText) -> Iterator[PhraseMatch[Key]]:
-        """Every occurrence of every phrase, in text order."""
+        """Every occurrence of every phrase, in text order (shorter phrases first at one position)."""
         syllables, plain, spans = message.syllables, message.plain, message.spans
         count = len(syllables)
         strict = self.strict_accents
+        single, pairs = self._single, self._pairs
         for i in range(count):
-            for key, accented, bare in self._index.get(plain[i], ()):
+            candidates = single.get(plain[i], ())
+            if i + 1 < count:
+                following = pairs.get((plain[i], plain[i + 1]))
+                if following:
+                    candidates = [*candidates, *following]
+            for key, accented, bare in candidates:
                 end = i + len(bare)
                 if end > count:
                     continue
