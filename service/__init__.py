@@ -31,6 +31,7 @@ from service import (
     settings,
     store,
     web,
+    zalo,
 )
 from service.pseudonym import load_or_create_secret
 
@@ -69,6 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     classifier.init_app(app)
     web.init_app(app)
+    zalo.init_app(app)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)

@@ -70,6 +70,13 @@ def _paths(batch_max: int) -> dict[str, Any]:
                        "analysts see numbers, plates and URL query strings masked).",
             "operationId": "getMessage", "parameters": [message_id],
             "responses": {"200": _ok("The message.", "Message"), **_errors(401, 403, 404, 429, 503)}}},
+        "/zalo/webhook": {"post": {
+            "summary": "Zalo OA events (service/zalo): signed by Zalo with X-ZEvent-Signature, not a bearer "
+                       "token. Stored at once, answered by the outbox later.",
+            "operationId": "zaloWebhook", "security": [{"zaloSignature": []}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": {"200": _ok("Recorded, or ignored (duplicate, too old, unknown event).", "ZaloAck"),
+                          **_errors(400, 401, 403, 413, 503)}}},
         "/healthz": {"get": {
             "summary": "Liveness: the process answers.", "operationId": "healthz", "security": [],
             "responses": {"200": _ok("Alive.", "Health")}}},
@@ -191,6 +198,7 @@ def _schemas(batch_max: int) -> dict[str, Any]:
                 "result": {"type": "object", "description": "The ClassifyResult as returned (without message_id)."},
                 "corrections": {"type": "array", "items": _ref("Correction")},
             }},
+        "ZaloAck": {"type": "object", "required": ["status"], "properties": {"status": string}},
         "Health": {"type": "object", "required": ["status"],
                    "properties": {"status": {"type": "string", "enum": ["ok"]}}},
         "Ready": {
@@ -237,7 +245,10 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
         "paths": _paths(batch_max),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "Created with `triage tokens create`."}},
+                                           "description": "Created with `triage tokens create`."},
+                                "zaloSignature": {"type": "apiKey", "in": "header", "name": "X-ZEvent-Signature",
+                                                  "description": "mac= + sha256(app_id + body + timestamp + OA "
+                                                                 "secret key); /zalo/webhook only."}},
             "schemas": _schemas(batch_max),
         },
     }

@@ -115,11 +115,31 @@ def test_version_6_keeps_accounts_and_moves_lockouts_to_their_own_table(database
                                                                    applied_at=datetime.now(UTC)))
             conn.exec_driver_sql("INSERT INTO users (name, role, password_hash, disabled, failed_logins, created_at) "
                                  "VALUES ('lan', 'officer', 'scrypt:x', false, 3, CURRENT_TIMESTAMP)")
-        assert [m.version for m in migrations.upgrade(engine)] == [6]
+        assert [m.version for m in migrations.upgrade(engine)] == [m.version for m in migrations.MIGRATIONS
+                                                                   if m.version >= 6]
         inspector = inspect(engine)
         assert {"failed_logins", "locked_until"}.isdisjoint(c["name"] for c in inspector.get_columns("users"))
         assert {"sessions", "login_failures"} <= set(inspector.get_table_names())
         with engine.connect() as conn:
             assert conn.execute(select(users.c.name, users.c.password_hash)).all() == [("lan", "scrypt:x")]
+    finally:
+        engine.dispose()
+
+
+def test_versions_may_have_gaps_and_a_late_lower_version_still_applies(database_url, monkeypatch):
+    """Migration 8 (Zalo) was written before 7 (on another branch): a database that has 8 gets 7 later."""
+    engine = create_engine(database_url)
+    try:
+        assert 7 not in {m.version for m in migrations.MIGRATIONS}
+        migrations.upgrade(engine)
+
+        def seventh(conn):
+            conn.exec_driver_sql("CREATE TABLE seventh (id INTEGER PRIMARY KEY)")
+
+        monkeypatch.setattr(migrations, "MIGRATIONS", tuple(sorted(
+            (*migrations.MIGRATIONS, migrations.Migration(7, "from another branch", seventh)),
+            key=lambda m: m.version)))
+        assert [m.version for m in migrations.upgrade(engine)] == [7]
+        assert migrations.upgrade(engine) == []
     finally:
         engine.dispose()
