@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from service.schema import zalo_outbox
-from tests.service.zalo.conftest import link, poster, event
+from tests.service.zalo.conftest import event, link, poster
 
 
 def _sender(app):
