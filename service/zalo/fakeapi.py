@@ -54,7 +54,7 @@ class FakeOA:
                 if path == "/v3.0/oa/message/cs":
                     status, answer = _message(state, raw, self.headers.get("access_token", ""), echo)
                 elif path == "/v4/oa/access_token":
-                    status, answer = _refresh(state, raw, echo)
+                    status, answer = _refresh(state, raw, self.headers.get("secret_key", ""), echo)
                 else:
                     with state.lock:
                         state.hooks.append({"path": path, "body": raw,
@@ -103,10 +103,10 @@ def _message(state: FakeState, raw: bytes, token: str, echo: Callable[[str], Non
     return 200, {"error": 0, "message": "Success", "data": {"message_id": message_id, "user_id": user_id}}
 
 
-def _refresh(state: FakeState, raw: bytes, echo: Callable[[str], None] | None) -> tuple[int, dict]:
+def _refresh(state: FakeState, raw: bytes, secret_key: str, echo: Callable[[str], None] | None) -> tuple[int, dict]:
     form = {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode("ascii")).items()}
     with state.lock:
-        state.refreshes.append(form)
+        state.refreshes.append({**form, "secret_key": secret_key})
         known = form.get("refresh_token") in state.refresh_tokens
         if state.strict and not known:
             return 400, {"error": -14014, "error_name": "Invalid refresh token"}
