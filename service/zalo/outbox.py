@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, or_, select, update
+from sqlalchemy import Connection, Table, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.db import utc
@@ -83,14 +83,3 @@ def depth(conn: Connection) -> int:
     """Rows not yet sent, failed or cancelled."""
     return conn.execute(select(func.count()).select_from(zalo_outbox).where(
         or_(zalo_outbox.c.status == "pending", zalo_outbox.c.status == "sending"))).scalar_one()
-
-
-def failed_for(conn: Connection, message_ids: list[str]) -> set[str]:
-    """Messages among these whose reply could not be sent ("không gửi được")."""
-    if not message_ids:
-        return set()
-    return set(conn.scalars(select(zalo_outbox.c.message_id).where(and_(
-        zalo_outbox.c.message_id.in_(message_ids), zalo_outbox.c.kind == "reply",
-        zalo_outbox.c.status == "failed"))))
-
-
