@@ -44,6 +44,19 @@ def _errors(*statuses: int) -> dict[str, Any]:
     return {str(status): _error(texts[status]) for status in statuses}
 
 
+def _zalo_paths() -> dict[str, Any]:
+    """The Zalo connector's webhook, served only when TRIAGE_ZALO_APP_ID is set."""
+    return {
+        "/zalo/webhook": {"post": {
+            "summary": "Zalo OA events (service/zalo): signed by Zalo with X-ZEvent-Signature, not a bearer "
+                       "token. Stored at once, answered by the outbox later.",
+            "operationId": "zaloWebhook", "security": [{"zaloSignature": []}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": {"200": _ok("Recorded, or ignored (duplicate, too old, unknown event).", "ZaloAck"),
+                          **_errors(400, 401, 403, 413, 503)}}},
+    }
+
+
 def _paths(batch_max: int) -> dict[str, Any]:
     message_id = {"name": "message_id", "in": "path", "required": True, "schema": {"type": "string"}}
     classify_errors = _errors(400, 401, 403, 409, 413, 415, 429, 503)
@@ -70,13 +83,6 @@ def _paths(batch_max: int) -> dict[str, Any]:
                        "analysts see numbers, plates and URL query strings masked).",
             "operationId": "getMessage", "parameters": [message_id],
             "responses": {"200": _ok("The message.", "Message"), **_errors(401, 403, 404, 429, 503)}}},
-        "/zalo/webhook": {"post": {
-            "summary": "Zalo OA events (service/zalo): signed by Zalo with X-ZEvent-Signature, not a bearer "
-                       "token. Stored at once, answered by the outbox later.",
-            "operationId": "zaloWebhook", "security": [{"zaloSignature": []}],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
-            "responses": {"200": _ok("Recorded, or ignored (duplicate, too old, unknown event).", "ZaloAck"),
-                          **_errors(400, 401, 403, 413, 503)}}},
         "/healthz": {"get": {
             "summary": "Liveness: the process answers.", "operationId": "healthz", "security": [],
             "responses": {"200": _ok("Alive.", "Health")}}},
@@ -242,7 +248,7 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
-        "paths": _paths(batch_max),
+        "paths": {**_paths(batch_max), **(_zalo_paths() if config.get("ZALO_APP_ID") else {})},
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "Created with `triage tokens create`."},

@@ -91,7 +91,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SESSION_LIFETIME_HOURS", 12, "A review-screen session ends this long after login, used or not.",
             float),
     Setting("ZALO_APP_ID", None, "Zalo app id (developers.zalo.me) of the OA connector; part of every webhook "
-            "signature. Unset: /zalo/webhook answers 503."),
+            "signature. Unset: the connector is off (no /zalo/webhook)."),
     Setting("ZALO_APP_SECRET", None, "Zalo app secret key, sent as header secret_key when refreshing OA tokens."),
     Setting("ZALO_API_BASE", "https://openapi.zalo.me", "Base URL of the Zalo OA API (replies, alerts)."),
     Setting("ZALO_OAUTH_BASE", "https://oauth.zaloapp.com", "Base URL of Zalo's OAuth server (token refresh)."),

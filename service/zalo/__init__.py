@@ -31,7 +31,7 @@ class Zalo:
 
 
 def init_app(app: Flask) -> None:
-    """Build the connector and register its blueprint (the sender thread is not started here)."""
+    """Build the connector; register the webhook when ZALO_APP_ID is set (the sender thread starts elsewhere)."""
     config = app.config
     db, metrics = app.extensions["triage.db"], app.extensions["triage.metrics"]
     vault = Vault(config["SECRET_KEY"])
@@ -49,7 +49,8 @@ def init_app(app: Flask) -> None:
         poll_seconds=config["ZALO_SENDER_POLL_SECONDS"], webhook_url=config["ALERT_WEBHOOK_URL"],
         webhook_secret=config["ALERT_WEBHOOK_SECRET"]))
     app.extensions["triage.zalo"] = Zalo(accounts, handler, sender)
-    app.register_blueprint(webhook.bp)
+    if config["ZALO_APP_ID"]:  # without an app id no signature can be checked: no endpoint
+        app.register_blueprint(webhook.bp)
 
 
 def start_sender(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.parse
@@ -10,6 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 TIMEOUT_SECONDS = 10.0
+# What a call can raise when the server cannot be reached or answers garbage (a malformed base URL
+# is a ValueError): the send is retried, the sender thread keeps running.
+UNREACHABLE = (OSError, ValueError, http.client.HTTPException)
 INVALID_ACCESS_TOKEN = -216
 # Access tokens live 25 hours when Zalo's answer does not say (developers.zalo.me, "Access Token").
 DEFAULT_EXPIRES_IN = 90_000
@@ -39,7 +43,7 @@ class RefreshError(Exception):
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
-    """POST; (HTTP status, parsed JSON or None). Raises OSError when the server cannot be reached."""
+    """POST; (HTTP status, parsed JSON or None). Raises one of UNREACHABLE when the server cannot be reached."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - http(s) bases only
@@ -64,7 +68,7 @@ def call(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
     (`"error" < 0`) are not, except -216 which the caller handles by refreshing the token."""
     try:
         status, answer = post(url, body, headers)
-    except OSError as error:
+    except UNREACHABLE as error:
         return Outcome(False, True, None, f"unreachable: {type(error).__name__}")
     if status >= 500 or status == 429:
         return Outcome(False, True, None, f"HTTP {status}")
@@ -83,7 +87,7 @@ def refresh(oauth_base: str, app_id: str, app_secret: str, refresh_token: str) -
     try:
         status, answer = post(f"{oauth_base.rstrip('/')}/v4/oa/access_token", form.encode("ascii"),
                               {"Content-Type": "application/x-www-form-urlencoded", "secret_key": app_secret})
-    except OSError as error:
+    except UNREACHABLE as error:
         raise RefreshError(f"Zalo OAuth unreachable: {type(error).__name__}") from error
     if status != 200 or not isinstance(answer, dict) or not answer.get("access_token") \
             or not answer.get("refresh_token"):

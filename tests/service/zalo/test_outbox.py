@@ -100,3 +100,12 @@ def test_the_sender_thread_sends_by_itself(zalo_app, post, fake_oa):
         assert len(fake_oa.state.sent) == 1
     finally:
         _sender(zalo_app).stop()
+
+
+def test_an_unreachable_or_misconfigured_api_is_retried_and_the_sender_survives(make_app, zalo_config, fake_oa):
+    app = make_app(**{**zalo_config, "ZALO_API_BASE": "not a url"})
+    link(app, fake_oa)
+    poster(app)(event(text="cảm ơn các anh"))
+    assert _sender(app).run_once() == 1
+    [row] = _replies(app)
+    assert row["status"] == "pending" and row["last_error"].startswith("unreachable")

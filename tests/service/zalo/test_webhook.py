@@ -86,9 +86,20 @@ def test_malformed_bodies_are_400_in_the_json_error_shape(zalo_app, raw):
     assert set(response.get_json()["error"]) == {"code", "message"}
 
 
-def test_without_app_id_the_webhook_is_503(make_app):
-    response = make_app().test_client().post("/zalo/webhook", json=event(text="x"))
-    assert response.status_code == 503
+def test_without_app_id_there_is_no_webhook(make_app):
+    app = make_app()
+    assert app.test_client().post("/zalo/webhook", json=event(text="x")).status_code == 404
+    assert "/zalo/webhook" not in app.test_client().get("/openapi.json").get_json()["paths"]
+
+
+def test_the_webhook_is_documented_when_configured(zalo_app):
+    operation = zalo_app.test_client().get("/openapi.json").get_json()["paths"]["/zalo/webhook"]["post"]
+    assert operation["security"] == [{"zaloSignature": []}]
+
+
+def test_a_body_over_the_size_cap_is_413_and_nothing_is_stored(zalo_app, post):
+    response = post(event(text="a" * 70_000))
+    assert response.status_code == 413 and _count(zalo_app, zalo_events) == 0
 
 
 def test_the_same_event_twice_stores_and_queues_once(zalo_app, post):
