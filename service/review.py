@@ -22,6 +22,7 @@ from service.queue import STATUSES, QueueFilter, review_queue, to_local
 from service.redaction import redact, redact_correction, sees_full_text
 from service.store import get_store
 from service.web import current_user, login_required, page_blueprint, safe_next
+from service.zalo.events import location_of
 from triage import LABELS
 from triage.procedures import PROCEDURE_IDS
 
@@ -140,7 +141,10 @@ def message(message_id: str) -> str:
     view = _view({**stored, "latest_correction": stored["corrections"][-1] if stored["corrections"] else None},
                  hamlet_names(), commune_names())
     reply = (stored["result"].get("route") or {}).get("reply")
-    return render_template("message.html", m=view, history=history, reply=redact(reply, _role()), **_names())
+    # A Zalo location pin shows where the citizen was: officers and admins only.
+    pin = location_of(get_db(), message_id) if sees_full_text(_role()) else None
+    return render_template("message.html", m=view, history=history, reply=redact(reply, _role()), pin=pin,
+                           **_names())
 
 
 @bp.post("/messages/<message_id>/label")

@@ -97,3 +97,16 @@ def test_unknown_events_store_nothing_and_send_nothing(zalo_app, post, fake_oa):
 def test_an_empty_text_is_400_and_stores_nothing(zalo_app, post):
     response = post(event(text="   "))
     assert response.status_code == 400 and _rows(zalo_app, zalo_events) == []
+
+
+def test_the_message_page_shows_the_pin_with_a_map_link_to_officers_only(zalo_app, post):
+    from tests.service.test_access import FAST_HASH, login
+
+    zalo_app.config["PASSWORD_HASH"] = FAST_HASH
+    post(event(text="có cướp, cứu với", user="citizen-9"))
+    post(location(15.8561, 108.0412, user="citizen-9"))
+    [tip] = _rows(zalo_app, messages)
+    officer = login(zalo_app, "can-bo-lan", "officer").get(f"/messages/{tip['id']}").get_data(as_text=True)
+    assert 'href="https://www.google.com/maps?q=15.856100,108.041200"' in officer and "15.85610, 108.04120" in officer
+    analyst = login(zalo_app, "phan-tich", "analyst").get(f"/messages/{tip['id']}").get_data(as_text=True)
+    assert "15.856" not in analyst and "maps" not in analyst
