@@ -109,3 +109,16 @@ def test_an_unreachable_or_misconfigured_api_is_retried_and_the_sender_survives(
     assert _sender(app).run_once() == 1
     [row] = _replies(app)
     assert row["status"] == "pending" and row["last_error"].startswith("unreachable")
+
+
+def test_metrics_count_depth_sends_failures_and_refreshes(zalo_app, post, fake_oa):
+    fake_oa.state.access_tokens.clear()  # a send with the stored token gets -216: refresh, send again
+    fake_oa.state.failures.append(-213)  # the first send is refused outright
+    post(event(text="cảm ơn các anh", user="a"))
+    post(event(text="cảm ơn các anh", user="b"))
+    _sender(zalo_app).run_once()
+    metrics = zalo_app.test_client().get("/metrics").get_data(as_text=True)
+    assert 'triage_zalo_sends_total{kind="reply",outcome="sent"} 1.0' in metrics
+    assert 'triage_zalo_sends_total{kind="reply",outcome="failed"} 1.0' in metrics
+    assert 'triage_zalo_token_refreshes_total{outcome="ok"} 1.0' in metrics
+    assert "triage_zalo_outbox_depth 0.0" in metrics
