@@ -98,8 +98,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ZALO_APP_SECRET", None, "Zalo app secret key, sent as header secret_key when refreshing OA tokens."),
     Setting("ZALO_API_BASE", "https://openapi.zalo.me", "Base URL of the Zalo OA API (replies, alerts)."),
     Setting("ZALO_OAUTH_BASE", "https://oauth.zaloapp.com", "Base URL of Zalo's OAuth server (token refresh)."),
-    Setting("ZALO_ESCALATION_MINUTES", 10.0, "An urgent tip no officer acknowledged (corrected or confirmed) "
-            "within this long is sent to the chief too.", float),
+    Setting("ZALO_ESCALATION_MINUTES", 10.0, "An urgent tip no officer or admin acknowledged (confirmed or "
+            "corrected, not undone) within this long is sent to the chief too.", float),
     Setting("ZALO_EVENT_MAX_AGE_SECONDS", 3600, "Webhook events whose timestamp is older than this are replays: "
             "answered 200 and ignored.", int),
     Setting("ZALO_SENDER_RATE_LIMIT", 20, "Events stored per Zalo user per minute; more are answered 200 and "

@@ -3,7 +3,8 @@
 Zalo texts (replies, alerts, escalations) go to the OA API with the OA's access token, refreshed
 before expiry and on error -216; alert webhooks go to ALERT_WEBHOOK_URL, signed. Network errors,
 HTTP 5xx and 429 are retried with backoff until ZALO_GIVE_UP_HOURS; a refusal by Zalo (another
-error code) fails the row at once. An escalation whose tip an officer acknowledged is cancelled.
+error code) fails the row at once. An escalation whose tip an officer or admin acknowledged (and did
+not undo: service/worklist.py) is cancelled.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import exists, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.db import Database, DatabaseUnavailable
 from service.metrics import Metrics
-from service.schema import corrections
+from service.worklist import is_acknowledged
 from service.zalo import oa_api, outbox
 from service.zalo.accounts import AccountError, Accounts
 from service.zalo.signature import sign_alert
@@ -134,6 +134,6 @@ class Sender:
         return oa_api.call(self.settings.webhook_url, body, headers)
 
     def _acknowledged(self, message_id: str) -> bool:
-        """Whether an officer corrected or confirmed the message (a correction row exists)."""
+        """Whether an officer or admin acknowledged the tip (an acknowledgement that stands)."""
         with self.db.transaction() as conn:
-            return bool(conn.execute(select(exists().where(corrections.c.message_id == message_id))).scalar())
+            return is_acknowledged(conn, message_id)

@@ -6,11 +6,15 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from service.payload import LabelCorrection
 from service.schema import messages, zalo_outbox
+from service.users import create_user
+from tests.service.test_access import FAST_HASH, PASSWORD
 from tests.service.zalo.conftest import CHIEF, DUTY, HA_NHA, event, link, poster
 
 URGENT = "cướp! có cướp giật túi ở chợ thôn Hà Nha, cứu với"
@@ -77,6 +81,29 @@ def test_an_officers_correction_acknowledges_and_cancels_the_escalation(make_app
     _run(app)
     assert CHIEF not in [s["user_id"] for s in fake_oa.state.sent]
     assert _statuses(app, "escalation") == ["cancelled"]
+
+
+@pytest.mark.parametrize("label", ["by an analyst", "undone"])
+def test_only_a_standing_acknowledgement_cancels_the_escalation(make_app, zalo_config, fake_oa, label):
+    """An analyst's label acknowledges nothing; an officer's label undone ("Hoàn tác") withdraws its
+    acknowledgement (service/worklist.py): either way the chief is still alerted."""
+    app = make_app(**zalo_config, ZALO_ESCALATION_MINUTES=0.01)
+    link(app, fake_oa)
+    poster(app)(event(text=URGENT))
+    _run(app)
+    store, message_id = app.extensions["triage.store"], _message_id(app)
+    role = "analyst" if label == "by an analyst" else "officer"
+    user = create_user(app.extensions["triage.db"], "can-bo-lan", role, PASSWORD, method=FAST_HASH)
+    saved = store.add_correction(message_id, LabelCorrection("crime_tip", True, None, None), created_by=user.name,
+                                 role=role, user_id=user.id)
+    if label == "undone":
+        assert saved["acknowledgement_id"] is not None
+        assert store.undo_correction(message_id, saved["id"], user_id=user.id, created_by=user.name, role=role,
+                                     communes=None, within=timedelta(minutes=2)) is not None
+    time.sleep(0.8)
+    _run(app)
+    assert [s["user_id"] for s in fake_oa.state.sent].count(CHIEF) == 1
+    assert _statuses(app, "escalation") == ["sent"]
 
 
 def test_the_signed_webhook_is_a_second_channel(make_app, zalo_config, fake_oa):
