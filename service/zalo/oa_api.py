@@ -44,9 +44,11 @@ class RefreshError(Exception):
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
     """POST; (HTTP status, parsed JSON or None). Raises one of UNREACHABLE when the server cannot be reached."""
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):  # never file: or other local schemes
+        raise ValueError("not an http(s) URL")
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - http(s) bases only
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310  # nosec B310
             status, raw = response.status, response.read()
     except urllib.error.HTTPError as error:
         status, raw = error.code, error.read()

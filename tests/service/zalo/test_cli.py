@@ -49,6 +49,7 @@ def test_link_and_tokens_store_encrypted_secrets(zalo_cli, database_url):
     (("zalo", "link", "--commune", "dai_hong", "--oa-id", "1"), "", "OA secret key on stdin"),
     (("zalo", "tokens", "--commune", "dai_hong"), "only-one-line\n", "refresh token"),
     (("zalo", "tokens", "--commune", "dai_hong"), "a\nb\n", "no linked OA"),
+    (("zalo", "simulate", "chào", "--url", "file:///etc/passwd"), "", "http(s) address"),
 ])
 def test_bad_input_is_a_clear_error(zalo_cli, args, stdin, mentions):
     result = zalo_cli(*args, stdin=stdin)

@@ -6,6 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from service.schema import zalo_outbox
@@ -102,8 +103,14 @@ def test_the_sender_thread_sends_by_itself(zalo_app, post, fake_oa):
         _sender(zalo_app).stop()
 
 
-def test_an_unreachable_or_misconfigured_api_is_retried_and_the_sender_survives(make_app, zalo_config, fake_oa):
-    app = make_app(**{**zalo_config, "ZALO_API_BASE": "not a url"})
+@pytest.mark.parametrize("base", ["not a url", "file"])
+def test_an_unreachable_or_misconfigured_api_is_retried_and_the_sender_survives(make_app, zalo_config, fake_oa,
+                                                                               tmp_path, base):
+    if base == "file":  # a local file that answers like Zalo must not be read as Zalo's answer
+        (tmp_path / "v3.0" / "oa" / "message").mkdir(parents=True)
+        (tmp_path / "v3.0" / "oa" / "message" / "cs").write_text('{"error": 0}')
+        base = tmp_path.as_uri()
+    app = make_app(**{**zalo_config, "ZALO_API_BASE": base})
     link(app, fake_oa)
     poster(app)(event(text="cảm ơn các anh"))
     assert _sender(app).run_once() == 1
