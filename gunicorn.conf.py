@@ -38,6 +38,13 @@ def on_starting(server):
     os.makedirs(metrics_dir)
 
 
+def post_worker_init(worker):
+    """Each worker sends the Zalo outbox from a background thread (no extra process to run)."""
+    from service.zalo import start_sender
+
+    start_sender(worker.wsgi)
+
+
 def child_exit(server, worker):
     """Drop a dead worker's live gauges."""
     from prometheus_client import multiprocess

@@ -11,7 +11,8 @@ Systems, all judged on the same rows:
   TF-IDF + LR   scikit-learn on the raw lower-cased text: default word tokens (1-2 grams) plus
                 character 2-5 grams, logistic regression (no underthesea).
 Sets: ../shared/eval/public.csv, ../shared/eval/intent.csv (talking about vs reporting, over vs now),
-training_data/dev.csv and the pooled rows of ../shared/realdata/*.csv that carry an `our_label`. These sets are only measured on: nothing here trains or tunes on them;
+training_data/dev.csv and the pooled rows of ../shared/realdata/*.csv that carry an `our_label`.
+These sets are only measured on: nothing here trains or tunes on them;
 the baselines' settings are the libraries' usual ones, fixed in advance.
 
 Writes the table into docs/benchmarks.md (between the `quality` markers) and a bar chart into

@@ -27,6 +27,7 @@ from service import (
     request_log,
     settings,
     store,
+    zalo,
 )
 from service.pseudonym import load_or_create_secret
 
@@ -66,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     classifier.init_app(app)
     pages.init_app(app)
+    zalo.init_app(app)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)

@@ -16,6 +16,7 @@ from service.communes import Scope, check_communes, describe, load_directory, sp
 from service.db import UNAVAILABLE_ERRORS, Database, DatabaseUnavailable
 from service.tokens import ROLES, TokenError, create_token, list_tokens, revoke_token
 from service.users import USER_ROLES, UserError, create_user, list_users, set_disabled, set_password
+from service.zalo.cli import zalo
 from triage.cli import main
 from triage.engine import resolve_model_dir
 from triage.errors import ModelError
@@ -214,6 +215,8 @@ def db_upgrade() -> None:
         click.echo(f"applied {migration.version}: {migration.name}")
     click.echo(f"{database.url.render_as_string(hide_password=True)}: schema up to date")
 
+
+main.add_command(zalo)
 
 __all__ = ["main"]
 

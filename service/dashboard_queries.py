@@ -1,4 +1,5 @@
-"""The dashboard's numbers: messages per label and per day, urgent tips, time to acknowledge, hamlets."""
+"""The dashboard's numbers: messages per label and per day, urgent tips, time to acknowledge, hamlets,
+Zalo sends that failed."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from statistics import median
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, func, select
 
 from service.communes import Scope, scope_condition
 from service.db import Database, utc
 from service.review_queries import LOCAL_TZ, local_day_start, to_local
-from service.schema import acknowledgements, corrections, messages
+from service.schema import acknowledgements, corrections, messages, zalo_accounts, zalo_outbox
 from service.worklist import effective_condition
 from triage import LABELS
 
@@ -105,3 +106,16 @@ def _acknowledge_minutes(conn, window) -> list[float]:
             waited = utc(row.created_at) - utc(row.received_at)
             first[row.message_id] = max(0.0, waited.total_seconds() / 60)
     return list(first.values())
+
+
+def failed_zalo_sends(db: Database, *, days: int, today: date | None = None, communes: Scope = None) -> int:
+    """Zalo sends queued in the last `days` local days by the OAs of these communes that were given up
+    on ("không gửi được": refused by Zalo, or still failing after ZALO_GIVE_UP_HOURS)."""
+    today = today or datetime.now(LOCAL_TZ).date()
+    first = today - timedelta(days=days - 1)
+    with db.transaction() as conn:
+        return conn.execute(select(func.count()).select_from(zalo_outbox)
+                            .join(zalo_accounts, zalo_accounts.c.oa_id == zalo_outbox.c.oa_id)
+                            .where(zalo_outbox.c.status == "failed",
+                                   zalo_outbox.c.created_at >= local_day_start(first),
+                                   scope_condition(zalo_accounts.c.commune, communes))).scalar_one()

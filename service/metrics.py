@@ -45,6 +45,12 @@ class Metrics:
                                registry=own)
         self.replayed = Counter("triage_spool_replayed_total", "Spooled messages stored in the database.",
                                 registry=own)
+        self.zalo_outbox_depth = Gauge("triage_zalo_outbox_depth", "Zalo outbox rows waiting to be sent.",
+                                       registry=own, multiprocess_mode="livemax")
+        self.zalo_sends = Counter("triage_zalo_sends_total", "Zalo outbox sends by kind and outcome "
+                                  "(sent, retry, failed, cancelled).", ["kind", "outcome"], registry=own)
+        self.zalo_refreshes = Counter("triage_zalo_token_refreshes_total", "OA token refreshes by outcome.",
+                                      ["outcome"], registry=own)
         self.model_info = Gauge("triage_model_info", "1 for the model version a worker serves.", ["version"],
                                 registry=own, multiprocess_mode="livemax")
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Engine,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -238,6 +239,54 @@ def _v7_acknowledgements(conn: Connection) -> None:
                 "BEGIN SELECT RAISE(ABORT, 'acknowledgements are append-only'); END")
 
 
+def _v8_zalo(conn: Connection) -> None:
+    """Zalo OA connector: linked accounts and tokens, webhook events, the outbox."""
+    md = MetaData()
+    big_id = BigInteger().with_variant(Integer(), "sqlite")
+    Table("messages", md, Column("id", String(32), primary_key=True))  # only for the foreign keys
+    Table("zalo_accounts", md,
+          Column("oa_id", String(64), primary_key=True),
+          Column("commune", String(64), nullable=False, unique=True),
+          Column("secret_key", Text, nullable=False),
+          Column("access_token", Text),
+          Column("refresh_token", Text),
+          Column("access_expires_at", DateTime(timezone=True)),
+          Column("token_version", Integer, nullable=False),
+          Column("linked_at", DateTime(timezone=True), nullable=False))
+    Table("zalo_events", md,
+          Column("id", big_id, primary_key=True),
+          Column("oa_id", String(64), nullable=False),
+          Column("event_key", String(250), nullable=False),
+          Column("event_name", String(64), nullable=False),
+          Column("sender_hash", String(64)),
+          Column("user_id", Text),
+          Column("message_id", String(32), ForeignKey("messages.id")),
+          Column("latitude", Float),
+          Column("longitude", Float),
+          Column("received_at", DateTime(timezone=True), nullable=False),
+          Index("ux_zalo_events_oa_key", "oa_id", "event_key", unique=True),
+          Index("ix_zalo_events_sender", "oa_id", "sender_hash", "received_at"))
+    Table("zalo_outbox", md,
+          Column("id", big_id, primary_key=True),
+          Column("oa_id", String(64), nullable=False),
+          Column("dedup_key", String(250), nullable=False),
+          Column("kind", String(20), nullable=False),
+          Column("recipient", Text),
+          Column("text", Text, nullable=False),
+          Column("message_id", String(32), ForeignKey("messages.id")),
+          Column("status", String(12), nullable=False),
+          Column("attempts", Integer, nullable=False),
+          Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+          Column("created_at", DateTime(timezone=True), nullable=False),
+          Column("sent_at", DateTime(timezone=True)),
+          Column("last_error", String(200)),
+          Index("ux_zalo_outbox_oa_key", "oa_id", "dedup_key", unique=True),
+          Index("ix_zalo_outbox_due", "status", "next_attempt_at"))
+    md.create_all(conn, tables=[md.tables[name] for name in ("zalo_accounts", "zalo_events", "zalo_outbox")])
+
+
+# 7 and 8 were written on parallel branches: a database may hold 8 without 7. `upgrade` applies
+# every version not yet recorded, so such a database gets 7 on its next start.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "messages, corrections, api_tokens", _v1_initial),
     Migration(2, "corrections append-only", _v2_corrections_append_only),
@@ -246,6 +295,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "communes of tokens and users; msg_id unique per token", _v5_communes_and_msg_id_per_token),
     Migration(6, "sessions; login failures per address", _v6_sessions),
     Migration(7, "acknowledgements of urgent tips; corrections.reverts", _v7_acknowledgements),
+    Migration(8, "zalo accounts, events, outbox", _v8_zalo),
 )
 LATEST = MIGRATIONS[-1].version
 

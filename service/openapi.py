@@ -44,6 +44,19 @@ def _errors(*statuses: int) -> dict[str, Any]:
     return {str(status): _error(texts[status]) for status in statuses}
 
 
+def _zalo_paths() -> dict[str, Any]:
+    """The Zalo connector's webhook, served only when TRIAGE_ZALO_APP_ID is set."""
+    return {
+        "/zalo/webhook": {"post": {
+            "summary": "Zalo OA events (service/zalo): signed by Zalo with X-ZEvent-Signature, not a bearer "
+                       "token. Stored at once, answered by the outbox later.",
+            "operationId": "zaloWebhook", "security": [{"zaloSignature": []}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": {"200": _ok("Recorded, or ignored (duplicate, too old, unknown event).", "ZaloAck"),
+                          **_errors(400, 401, 403, 413, 503)}}},
+    }
+
+
 def _paths(batch_max: int) -> dict[str, Any]:
     message_id = {"name": "message_id", "in": "path", "required": True, "schema": {"type": "string"}}
     classify_errors = _errors(400, 401, 403, 409, 413, 415, 429, 503)
@@ -191,6 +204,7 @@ def _schemas(batch_max: int) -> dict[str, Any]:
                 "result": {"type": "object", "description": "The ClassifyResult as returned (without message_id)."},
                 "corrections": {"type": "array", "items": _ref("Correction")},
             }},
+        "ZaloAck": {"type": "object", "required": ["status"], "properties": {"status": string}},
         "Health": {"type": "object", "required": ["status"],
                    "properties": {"status": {"type": "string", "enum": ["ok"]}}},
         "Ready": {
@@ -234,10 +248,13 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
-        "paths": _paths(batch_max),
+        "paths": {**_paths(batch_max), **(_zalo_paths() if config.get("ZALO_APP_ID") else {})},
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "Created with `triage tokens create`."}},
+                                           "description": "Created with `triage tokens create`."},
+                                "zaloSignature": {"type": "apiKey", "in": "header", "name": "X-ZEvent-Signature",
+                                                  "description": "mac= + sha256(app_id + body + timestamp + OA "
+                                                                 "secret key); /zalo/webhook only."}},
             "schemas": _schemas(batch_max),
         },
     }

@@ -42,7 +42,7 @@ def classify_and_record(engine: Triage, store: MessageStore, memory: CorrectionM
         if record is None:
             if commune not in hooks:
                 hooks[commune] = memory.lookup(engine, commune)
-            record = _record(engine, item, commune, client, secret, received_at, hooks[commune])
+            record = new_record(engine, item, commune, client, secret, received_at, hooks[commune])
             new_records.append(record)
             if item.msg_id:
                 first_by_msg_id[item.msg_id] = record
@@ -78,8 +78,9 @@ def _commune(engine: Triage, named: str | None, client: Client) -> str:
     return commune
 
 
-def _record(engine: Triage, item: ClassifyItem, commune: str, client: Client, secret: bytes,
-            received_at: datetime, known_label: Callable[[str], KnownLabel | None]) -> dict[str, Any]:
+def new_record(engine: Triage, item: ClassifyItem, commune: str, client: Client, secret: bytes,
+               received_at: datetime, known_label: Callable[[str], KnownLabel | None]) -> dict[str, Any]:
+    """A classified message as stored: new id, pseudonymized sender, the result and its columns."""
     result = engine.classify(item.text, commune, known_label=known_label).to_dict()
     return {
         "id": uuid.uuid4().hex, "msg_id": item.msg_id, "received_at": received_at, "client": client.name,

@@ -137,3 +137,56 @@ acknowledgements = Table(
     Column("token_id", Integer, ForeignKey("api_tokens.id")),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# The Zalo Official Account linked to each commune; secrets and tokens Fernet-encrypted (service/zalo/vault.py).
+zalo_accounts = Table(
+    "zalo_accounts", metadata,
+    Column("oa_id", String(64), primary_key=True),
+    Column("commune", String(64), nullable=False, unique=True),
+    Column("secret_key", Text, nullable=False),
+    Column("access_token", Text),
+    Column("refresh_token", Text),
+    Column("access_expires_at", DateTime(timezone=True)),
+    # Bumped by every token change: a worker whose token failed refreshes only if nobody did meanwhile.
+    Column("token_version", Integer, nullable=False),
+    Column("linked_at", DateTime(timezone=True), nullable=False),
+)
+
+# Each webhook event once per (OA, event key): Zalo's msg_id, or event name + user + timestamp.
+zalo_events = Table(
+    "zalo_events", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("oa_id", String(64), nullable=False),
+    Column("event_key", String(250), nullable=False),
+    Column("event_name", String(64), nullable=False),
+    Column("sender_hash", String(64)),
+    # The raw Zalo user id, encrypted: only replies need it.
+    Column("user_id", Text),
+    Column("message_id", String(32), ForeignKey("messages.id")),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("ux_zalo_events_oa_key", "oa_id", "event_key", unique=True),
+    Index("ix_zalo_events_sender", "oa_id", "sender_hash", "received_at"),
+)
+
+# What the service still has to send (replies, officer alerts, escalations, outgoing webhooks), once each.
+zalo_outbox = Table(
+    "zalo_outbox", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("oa_id", String(64), nullable=False),
+    Column("dedup_key", String(250), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("recipient", Text),
+    Column("text", Text, nullable=False),
+    Column("message_id", String(32), ForeignKey("messages.id")),
+    # pending, sending (claimed until next_attempt_at), sent, failed, cancelled
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("last_error", String(200)),
+    Index("ux_zalo_outbox_oa_key", "oa_id", "dedup_key", unique=True),
+    Index("ix_zalo_outbox_due", "status", "next_attempt_at"),
+)

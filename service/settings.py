@@ -93,6 +93,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("UNDO_SECONDS", 120, "How long after a label an officer may still undo it (\"Hoàn tác\").", int),
     Setting("REVIEW_POLL_SECONDS", 10, "How often an open review page asks for new messages (at most 15 so "
             "a new urgent tip shows within 15 s).", float),
+    Setting("ZALO_APP_ID", None, "Zalo app id (developers.zalo.me) of the OA connector; part of every webhook "
+            "signature. Unset: the connector is off (no /zalo/webhook)."),
+    Setting("ZALO_APP_SECRET", None, "Zalo app secret key, sent as header secret_key when refreshing OA tokens."),
+    Setting("ZALO_API_BASE", "https://openapi.zalo.me", "Base URL of the Zalo OA API (replies, alerts)."),
+    Setting("ZALO_OAUTH_BASE", "https://oauth.zaloapp.com", "Base URL of Zalo's OAuth server (token refresh)."),
+    Setting("ZALO_ESCALATION_MINUTES", 10.0, "An urgent tip no officer or admin acknowledged (confirmed or "
+            "corrected, not undone) within this long is sent to the chief too.", float),
+    Setting("ZALO_EVENT_MAX_AGE_SECONDS", 3600, "Webhook events whose timestamp is older than this are replays: "
+            "answered 200 and ignored.", int),
+    Setting("ZALO_SENDER_RATE_LIMIT", 20, "Events stored per Zalo user per minute; more are answered 200 and "
+            "dropped (logged), so one flood cannot starve the others; 0 disables.", int),
+    Setting("ZALO_SENDER_POLL_SECONDS", 0.5, "How often each worker's outbox sender looks for due sends.", float),
+    Setting("ZALO_GIVE_UP_HOURS", 24.0, "A send still failing this long after it was queued is marked failed "
+            "(\"không gửi được\").", float),
+    Setting("PUBLIC_URL", "http://127.0.0.1:8000", "Address officers open the service at; alert links start "
+            "with it."),
+    Setting("ALERT_WEBHOOK_URL", None, "Second alert channel: urgent tips are POSTed here as JSON, signed "
+            "with ALERT_WEBHOOK_SECRET (header X-Triage-Signature: sha256=HMAC)."),
+    Setting("ALERT_WEBHOOK_SECRET", None, "HMAC-SHA256 key of the outgoing alert webhook."),
 )
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}

@@ -95,6 +95,10 @@ class MessageStore:
         with self.db.transaction() as conn:
             self._insert(conn, [_from_json(record) for record in records])
 
+    def insert_in(self, conn: Connection, records: list[dict[str, Any]]) -> list[str]:
+        """Insert records within the caller's transaction (no spool); returns the skipped msg_ids."""
+        return self._insert(conn, records)
+
     def _insert(self, conn: Connection, records: list[dict[str, Any]]) -> list[str]:
         """Insert records, skipping any whose id or msg_id exists; returns the skipped msg_ids."""
         dialect = conn.dialect.name

@@ -33,6 +33,11 @@ def waiting_condition() -> Any:
     return and_(messages.c.urgent.is_(True), ~_standing(messages.c.id))
 
 
+def is_acknowledged(conn: Connection, message_id: str) -> bool:
+    """Whether the message has an acknowledgement that was not withdrawn."""
+    return bool(conn.execute(select(_standing(message_id))).scalar())
+
+
 def acknowledge(conn: Connection, message_id: str, correction_id: int, *, created_by: str, role: str,
                 user_id: int | None, token_id: int | None, now: datetime) -> int | None:
     """Acknowledge the message by this correction if it is an urgent tip still waiting and the role

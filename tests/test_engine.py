@@ -149,7 +149,8 @@ def test_an_incident_that_is_over_is_not_urgent_and_says_why(engine):
 
 
 def test_danger_that_goes_on_stays_urgent(engine):
-    result = engine.classify("sáng nay con tôi đi học mà tới giờ vẫn chưa về, gọi không được, có người lạ hỏi thăm cháu")
+    result = engine.classify("sáng nay con tôi đi học mà tới giờ vẫn chưa về, gọi không được, "
+                             "có người lạ hỏi thăm cháu")
     assert (result.label, result.urgent) == ("crime_tip", True)
 
 

@@ -1,11 +1,11 @@
 """/dashboard: urgent tips (per day, waiting now, time to acknowledge), tips per hamlet, label mix,
-messages per label per day, review share, model-officer agreement."""
+messages per label per day, review share, model-officer agreement, Zalo sends that failed."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 
-from service.dashboard_queries import dashboard_stats
+from service.dashboard_queries import dashboard_stats, failed_zalo_sends
 from service.db import get_db
 from service.pages.charts import share_bar, stacked_bars
 from service.pages.login import current_user, login_required
@@ -53,7 +53,10 @@ def dashboard() -> str:
                       for key, count in stats.tips_per_hamlet.items()), key=lambda item: (-item[1], item[0]))
     oldest = now["oldest_waiting"]
     median = stats.median_minutes_to_acknowledge
+    # Only where the Zalo connector is on (ZALO_APP_ID set): elsewhere nothing is ever sent.
+    zalo_failed = (failed_zalo_sends(get_db(), days=days, communes=communes)
+                   if current_app.config["ZALO_APP_ID"] else None)
     return render_template("dashboard.html", stats=stats, per_label=per_label, urgent_chart=urgent, shares=shares,
                            days=days, periods=PERIODS, LABELS=LABELS, LABEL_NAMES=LABEL_NAMES,
                            waiting=now["urgent_waiting"], oldest_wait=oldest and waiting_since(oldest),
-                           median_minutes=median, hamlets=hamlets)
+                           median_minutes=median, hamlets=hamlets, zalo_failed=zalo_failed)

@@ -53,6 +53,7 @@ from service.review_queries import (
 )
 from service.store import get_store
 from service.worklist import queue_counts, waiting_since
+from service.zalo.events import location_of
 from triage import LABELS
 from triage.procedures import PROCEDURE_IDS
 
@@ -179,9 +180,11 @@ def message(message_id: str) -> str:
     view = _view({**stored, "latest_correction": current[-1] if current else None}, hamlets, communes)
     others = [_view(row, hamlets, communes)
               for row in sender_messages(get_db(), stored, user.communes, days=SENDER_DAYS, limit=SENDER_LIMIT)]
+    # A Zalo location pin shows where the citizen was: officers and admins only.
+    pin = location_of(get_db(), message_id) if sees_full_text(_role()) else None
     return render_template("message.html", m=view, history=message_view.history(stored, _role()),
                            facts=message_view.facts(stored, _role(), hamlets), others=others,
-                           sender_days=SENDER_DAYS, **_names())
+                           sender_days=SENDER_DAYS, pin=pin, **_names())
 
 
 @bp.post("/messages/<message_id>/label")
