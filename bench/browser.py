@@ -4,6 +4,7 @@ DevTools emulation."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,13 @@ def log_in(driver: Any, base_url: str, name: str, password: str) -> None:
     driver.find_element(By.ID, "name").send_keys(name)
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.ID, "login").click()
+    # click() does not wait for the form's POST: a page opened at once could race the session cookie.
+    deadline = time.monotonic() + 10
+    while "/login" in driver.current_url:
+        if time.monotonic() > deadline:
+            page = driver.find_element(By.TAG_NAME, "body").text[:200]
+            raise RuntimeError(f"still on the login page after 10 s: {page}")
+        time.sleep(0.05)
 
 
 def sideways_overflow(driver: Any) -> int:
