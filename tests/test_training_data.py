@@ -37,7 +37,13 @@ def test_dev_split_shares_no_message_with_training(train):
     assert not dev_keys & set(train["text"].map(text_key))
 
 
-def test_evaluation_set_is_never_in_training_data(train):
-    public = pd.read_csv(SHARED / "eval" / "public.csv", dtype=str, keep_default_na=False)
-    leaked = set(public["text"].map(text_key)) & set(train["text"].map(text_key))
+@pytest.mark.parametrize("relative", ["eval/public.csv", "eval/intent.csv", "realdata/sms_scam_ie403_crowdsourced.csv",
+                                      "realdata/sms_spam_lekhang.csv", "realdata/uit_vsmec_comments.csv",
+                                      "realdata/zalo_legal_2021_questions.csv"])
+def test_evaluation_sets_are_never_in_training_data(train, relative):
+    path = SHARED / relative
+    if not path.exists():
+        pytest.skip(f"{path} not found: ../shared is not beside this checkout (an outside contributor's clone)")
+    measured = pd.read_csv(path, dtype=str, keep_default_na=False)
+    leaked = set(measured["text"].map(text_key)) & set(train["text"].map(text_key))
     assert not leaked
