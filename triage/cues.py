@@ -12,11 +12,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from triage.errors import ConfigError
 from triage.phrases import PhraseIndex
 from triage.text import NormalizedText, TextNormalizer
+from triage.yaml_files import read_yaml
 
 Family = Literal["involvement", "distance", "opinion", "general_question", "time_past", "time_now",
                  "danger_goes_on"]
@@ -71,10 +70,7 @@ class CueSet:
         """Load and check a cues YAML file (default: the bundled one)."""
         source = path or resources.files("triage") / "data" / "cues.yaml"
         normalizer = normalizer or TextNormalizer()
-        try:
-            data = yaml.safe_load(source.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"{source}: cannot read cues file: {exc}") from exc
+        data = read_yaml(source, "cues file")
         if not isinstance(data, dict) or not isinstance(data.get("families"), dict) or not data.get("version"):
             raise ConfigError(f"{source}: expected a mapping with 'version' and a 'families' mapping")
         families = data["families"]

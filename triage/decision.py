@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from triage.cues import NO_CUES, Cues
 from triage.errors import ConfigError
 from triage.labels import LABELS, Label
 from triage.model import NO_PROCEDURE, HeadOutput
 from triage.rules import RuleHit
+from triage.yaml_files import read_yaml
 
 _EPS = 1e-6
 
@@ -38,10 +37,7 @@ class DecisionConfig:
     def load(cls, path: Path | None = None) -> DecisionConfig:
         """Load and check decision.yaml (default: the bundled one)."""
         source = path or resources.files("triage") / "data" / "decision.yaml"
-        try:
-            data = yaml.safe_load(source.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"{source}: cannot read decision config: {exc}") from exc
+        data = read_yaml(source, "decision config")
         if not isinstance(data, dict):
             raise ConfigError(f"{source}: expected a mapping of thresholds")
         values: dict[str, float | str] = {"version": str(data.pop("version", "unversioned"))}

@@ -7,9 +7,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from triage.errors import ConfigError
+from triage.yaml_files import read_yaml
 
 PROCEDURE_IDS: tuple[str, ...] = (
     "dang_ky_thuong_tru", "xoa_dang_ky_thuong_tru", "tach_ho", "dieu_chinh_thong_tin_cu_tru",
@@ -59,10 +58,7 @@ class ProcedureCatalog:
     def load(cls, path: Path | None = None) -> ProcedureCatalog:
         """Load and validate the catalog YAML (default: the bundled one)."""
         source = path or resources.files("triage") / "data" / "procedures.yaml"
-        try:
-            data = yaml.safe_load(source.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"{source}: cannot read procedure catalog: {exc}") from exc
+        data = read_yaml(source, "procedure catalog")
         if not isinstance(data, dict) or not isinstance(data.get("procedures"), dict):
             raise ConfigError(f"{source}: expected 'version' and a 'procedures' mapping id -> card")
         cards: dict[str, ProcedureCard] = {}

@@ -12,13 +12,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from triage.errors import ConfigError
 from triage.labels import Action, Label, Priority, Queue
 from triage.phrases import PhraseIndex
 from triage.procedures import ProcedureCard, ProcedureCatalog
 from triage.text import TextNormalizer
+from triage.yaml_files import read_yaml
 
 REPLY_KEYS = ("crime_urgent", "crime_tip", "procedure", "procedure_general", "chat", "review")
 PLACEHOLDERS = {"commune_name", "duty_phone", "office_hours", "address", "procedure_name",
@@ -63,10 +62,7 @@ class Commune:
     @classmethod
     def load(cls, path: Path, normalizer: TextNormalizer) -> Commune:
         """Load and validate one commune YAML file."""
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"{path}: cannot read commune config: {exc}") from exc
+        data = read_yaml(Path(path), "commune config")
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping")
         where = f"{path}"

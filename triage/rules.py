@@ -13,13 +13,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from triage.errors import ConfigError
 from triage.labels import LABELS, Label
 from triage.phrases import PhraseIndex
 from triage.procedures import PROCEDURE_IDS
 from triage.text import NormalizedText, TextNormalizer
+from triage.yaml_files import read_yaml
 
 _RULE_KEYS = {"id", "label", "phrases", "regex", "weight", "urgent", "category", "procedure_id",
               "rationale", "example", "description"}
@@ -90,10 +89,7 @@ class RuleSet:
         """Load and validate a rules YAML file (default: the bundled one)."""
         source = path or resources.files("triage") / "data" / "rules.yaml"
         normalizer = normalizer or TextNormalizer()
-        try:
-            data = yaml.safe_load(source.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"{source}: cannot read rules file: {exc}") from exc
+        data = read_yaml(source, "rules file")
         if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
             raise ConfigError(f"{source}: expected a mapping with 'version' and a 'rules' list")
         version = str(data.get("version") or "")

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import yaml
 from underthesea import word_tokenize
 from underthesea.pipeline.text_normalize import token_normalize
 from underthesea.pipeline.text_normalize.character_normalize import character_normalize
 from underthesea.pipeline.word_tokenize import regex_tokenize
 
 from triage.errors import ConfigError
+from triage.yaml_files import read_yaml
 
 DEFAULT_MAX_CHARS = 5000
 
@@ -38,10 +38,7 @@ def strip_accents(text: str) -> str:
 def load_teencode(path: Path | None = None) -> dict[str, tuple[str, ...]]:
     """Load the teencode/dialect expansion table (token -> standard syllables)."""
     source = path or resources.files("triage") / "data" / "teencode.yaml"
-    try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{source}: cannot read teencode table: {exc}") from exc
+    data = read_yaml(source, "teencode table")
     expansions = data.get("expansions") if isinstance(data, dict) else None
     if not isinstance(expansions, dict) or not expansions:
         raise ConfigError(f"{source}: expected a non-empty 'expansions' mapping of token: words")
