@@ -12,9 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from triage.errors import ConfigError
+from triage.yaml_files import read_yaml
 
 TEMPLATE_KEYS = ("welcome", "media", "alert", "escalation")
 PLACEHOLDERS = {"commune_name", "duty_phone", "emergency_phone", "office_hours", "address", "procedures",
@@ -47,7 +46,7 @@ def load_zalo_configs(folder: Path | None) -> dict[str, ZaloCommune]:
     folder = Path(folder) if folder else Path(str(resources.files("triage") / "data" / "communes"))
     configs = {}
     for path in sorted(folder.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path, "commune config")
         if isinstance(data, dict) and "id" in data:
             configs[str(data["id"])] = _parse(data.get("zalo") or {}, path)
     return configs
