@@ -36,7 +36,7 @@ import pandas as pd
 from triage import Triage
 from triage.datasets import read_labeled
 from triage.decision import decide
-from triage.evaluation import EvaluationReport, Prediction, engine_predictor, evaluate_predictions
+from triage.evaluation import EvaluationReport, Prediction, engine_predictor, evaluate_predictions, prediction_of
 from triage.features import featurize
 from triage.labels import LABELS
 from triage.rules import RuleHit
@@ -71,9 +71,8 @@ def model_only_predictor(engine: Triage) -> Predictor:
     """The classifier's heads through `decide`, with no rule evidence (cues still temper urgency)."""
     def predict(text: str) -> Prediction:
         message = engine.normalizer.normalize(text)
-        decision = decide(engine.scorer.predict(featurize(message)), [], engine.decision_config,
-                          engine.cues.find(message))
-        return Prediction(decision.label, decision.urgent, decision.procedure_id)
+        return prediction_of(decide(engine.scorer.predict(featurize(message)), [], engine.decision_config,
+                                    engine.cues.find(message)))
     return predict
 
 

@@ -167,9 +167,13 @@ def evaluate(classify: Callable[[str], Prediction], gold: pd.DataFrame,
     return evaluate_predictions(gold, predictions)
 
 
+def prediction_of(decision) -> Prediction:
+    """What a `triage.decision.Decision` says, as evaluation sees it."""
+    return Prediction(decision.label, decision.urgent, decision.procedure_id, decision.needs_review)
+
+
 def engine_predictor(engine) -> Callable[[str], Prediction]:
     """The shipped hybrid engine as a `classify` function for `evaluate`."""
     def predict(text: str) -> Prediction:
-        decision = engine.analyze(text)[1].decision
-        return Prediction(decision.label, decision.urgent, decision.procedure_id, decision.needs_review)
+        return prediction_of(engine.analyze(text)[1].decision)
     return predict

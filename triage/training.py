@@ -21,7 +21,7 @@ from triage.datasets import data_hash, read_labeled, with_corrections
 from triage.decision import DecisionConfig
 from triage.engine import Triage, check_version, resolve_model_dir, version_folder
 from triage.errors import ModelError
-from triage.evaluation import EvaluationReport, Prediction, evaluate_predictions
+from triage.evaluation import EvaluationReport, evaluate_predictions, prediction_of
 from triage.features import featurize, identity
 from triage.model import NO_PROCEDURE, LinearScorer, save_model
 from triage.procedures import ProcedureCatalog
@@ -114,8 +114,7 @@ def _evaluate_on_dev(engine: Triage, dev: pd.DataFrame, stage: str,
     predictions, details = [], []
     for i, text in enumerate(dev["text"], start=1):
         decision = engine.analyze(text)[1].decision
-        predictions.append(Prediction(decision.label, decision.urgent, decision.procedure_id,
-                                      decision.needs_review))
+        predictions.append(prediction_of(decision))
         details.append({"predicted": decision.label, "confidence": decision.confidence})
         if progress and (i % 50 == 0 or i == len(dev)):
             progress(stage, i, len(dev))
