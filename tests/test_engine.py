@@ -158,3 +158,17 @@ def test_talk_about_crime_is_chat_and_says_why(engine):
     result = engine.classify("đọc báo thấy vụ cướp tiệm vàng ở thành phố, mọi người nên cảnh giác")
     assert result.label == "chat"
     assert any(reason["kind"] == "intent" for reason in result.reasons)
+
+
+def test_the_time_reason_never_contradicts_the_urgent_flag():
+    from triage.cues import Cues
+    from triage.decision import Decision
+    from triage.engine import Analysis, _reasons
+    from triage.model import HeadOutput
+
+    model = HeadOutput({"crime_tip": 0.9, "procedure": 0.05, "chat": 0.05}, 0.97, {})
+    for urgent, expected in ((False, "không tính là khẩn cấp"), (True, "vẫn tính là khẩn cấp")):
+        decision = Decision("crime_tip", 0.9, dict(model.label), urgent, None, False, False, over=True)
+        analysis = Analysis(model, [], Cues({"time_past": "tối qua"}), decision)
+        time = [r for r in _reasons(analysis, False) if r["kind"] == "time"]
+        assert len(time) == 1 and time[0]["message"].endswith(expected + ".")

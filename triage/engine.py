@@ -226,11 +226,16 @@ def _reasons(analysis: Analysis, truncated: bool) -> tuple[dict[str, Any], ...]:
                                    "người gửi: từ khóa tội phạm, thủ tục được tính nhẹ hơn."})
     if decision.label == "crime_tip" and (decision.over or "danger_goes_on" in cues):
         time_cues = {f: cues.found[f] for f in ("time_past", "danger_goes_on") if f in cues}
-        message = (f"Sự việc đã qua ({time_cues['time_past']}), không thấy nguy hiểm còn tiếp diễn: "
-                   "không tính là khẩn cấp." if decision.over else
-                   f"Nguy hiểm vẫn còn ({time_cues['danger_goes_on']}).")
+        if not decision.over:
+            message = f"Nguy hiểm vẫn còn ({time_cues['danger_goes_on']})."
+        elif decision.urgent:
+            message = (f"Sự việc có vẻ đã qua ({time_cues['time_past']}), nhưng nội dung vẫn cho thấy nguy hiểm: "
+                       "vẫn tính là khẩn cấp.")
+        else:
+            message = (f"Sự việc đã qua ({time_cues['time_past']}), không thấy nguy hiểm còn tiếp diễn: "
+                       "không tính là khẩn cấp.")
         reasons.append({"kind": "time", "cues": time_cues, "message": message})
-    if analysis.decision.safety_bias:
+    if decision.safety_bias:
         reasons.append({"kind": "safety_bias",
                         "message": "Chọn tin báo tội phạm vì điểm đủ ngưỡng an toàn; cần cán bộ xem lại."})
     if truncated:
