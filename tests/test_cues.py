@@ -23,6 +23,10 @@ def cues(normalizer) -> CueSet:
     ("bọn trộm chó phải phạt thật nặng", {"opinion"}),
     ("con tôi đi học từ sáng đến giờ vẫn chưa về", {"involvement", "danger_goes_on"}),
     ("cứu với", {"time_now"}),
+    ("Chung toi nghi ngo Ong/Ba dang lam dung the", set()),      # "nghi ngờ" (suspect) is no opinion
+    ("ghi lô đề công khai, mong công an xử lý", set()),        # asking the police to act is no opinion
+    ("đe dọa người khác bị xử lý ra sao?", {"general_question"}),
+    ("tai khoan cua ban se bi khoa", {"involvement"}),       # a forwarded text addressed to the sender
     ("đăng ký tạm trú cần gì", set()),                     # "đăng" is not "đang"
     ("", set()),
 ])

@@ -223,7 +223,7 @@ def _reasons(analysis: Analysis, truncated: bool) -> tuple[dict[str, Any], ...]:
         talk = {f: cues.found[f] for f in ("distance", "opinion", "general_question") if f in cues}
         reasons.append({"kind": "intent", "cues": talk,
                         "message": f"Tin nói chuyện chung ({', '.join(talk.values())}), không kể việc của "
-                                   "người gửi: từ khóa tội phạm, thủ tục được tính nhẹ hơn."})
+                                   "người gửi: dấu hiệu tin báo tội phạm, hỏi thủ tục được tính nhẹ hơn."})
     if decision.label == "crime_tip" and (decision.over or "danger_goes_on" in cues):
         time_cues = {f: cues.found[f] for f in ("time_past", "danger_goes_on") if f in cues}
         if not decision.over:
