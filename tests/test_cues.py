@@ -40,6 +40,9 @@ def test_talk_only_and_over(cues, normalizer):
     assert not cues.find(normalizer.normalize("coi phim xong ra thấy nhà tôi bị trộm")).talk_only
     assert cues.find(normalizer.normalize("tối qua bị trộm con heo")).over
     assert not cues.find(normalizer.normalize("tối qua nó dọa tối nay quay lại đốt nhà")).over
+    # recurring, not said to be happening now: not urgent by time; "giờ đang" (h đg) makes it now
+    assert cues.find(normalizer.normalize("quán đó đêm nào cũng hát karaoke tới 2 giờ")).over
+    assert not cues.find(normalizer.normalize("đêm nào cũng đua xe, h đg chạy ngoài đường")).over
 
 
 def _write(tmp_path, families):

@@ -148,6 +148,15 @@ def test_an_incident_that_is_over_is_not_urgent_and_says_why(engine):
     assert time and time[0]["cues"]["time_past"] == "tối qua"
 
 
+def test_a_recurring_nuisance_is_urgent_only_when_it_is_happening_now(engine):
+    habit = engine.classify("quán karaoke đầu thôn 3 đêm nào cũng hát ầm ĩ tới 1 giờ sáng, bà con không ngủ được")
+    assert habit.label == "crime_tip" and not habit.urgent
+    time = [reason for reason in habit.reasons if reason["kind"] == "time"]
+    assert time and time[0]["cues"]["habitual"] == "đêm nào cũng" and "lặp lại" in time[0]["message"]
+    now = engine.classify("mấy thằng đêm nào cũng đua xe, giờ đang rú ga ầm ầm trước nhà em ở thôn 3")
+    assert (now.label, now.urgent) == ("crime_tip", True)
+
+
 def test_danger_that_goes_on_stays_urgent(engine):
     result = engine.classify("sáng nay con tôi đi học mà tới giờ vẫn chưa về, gọi không được, "
                              "có người lạ hỏi thăm cháu")

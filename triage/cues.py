@@ -1,7 +1,7 @@
 """Cue families: phrases that tell the sender's intent and the incident's time, not its topic.
 
 `CueSet.find` returns which families (involvement, distance, opinion, general_question,
-time_past, time_now, danger_goes_on) a message contains; the decision uses them to temper the
+time_past, habitual, time_now, danger_goes_on) a message contains; the decision uses them to temper the
 keyword rules and the urgent head (LABELING.md rule 9 and "Time decides").
 """
 
@@ -17,10 +17,10 @@ from triage.phrases import PhraseIndex
 from triage.text import NormalizedText, TextNormalizer
 from triage.yaml_files import read_yaml
 
-Family = Literal["involvement", "distance", "opinion", "general_question", "time_past", "time_now",
-                 "danger_goes_on"]
+Family = Literal["involvement", "distance", "opinion", "general_question", "time_past", "habitual",
+                 "time_now", "danger_goes_on"]
 FAMILIES: tuple[Family, ...] = ("involvement", "distance", "opinion", "general_question", "time_past",
-                                "time_now", "danger_goes_on")
+                                "habitual", "time_now", "danger_goes_on")
 _KEYS = {"description", "phrases", "examples"}
 
 
@@ -42,8 +42,9 @@ class Cues:
 
     @property
     def over(self) -> bool:
-        """The incident is over and nothing says the danger goes on ("Time decides")."""
-        return ("time_past" in self.found and "time_now" not in self.found
+        """The incident is over, or recurs without being said to happen now, and nothing says the
+        danger goes on ("Time decides")."""
+        return (("time_past" in self.found or "habitual" in self.found) and "time_now" not in self.found
                 and "danger_goes_on" not in self.found)
 
 

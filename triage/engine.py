@@ -225,15 +225,15 @@ def _reasons(analysis: Analysis, truncated: bool) -> tuple[dict[str, Any], ...]:
                         "message": f"Tin nói chuyện chung ({', '.join(talk.values())}), không kể việc của "
                                    "người gửi: dấu hiệu tin báo tội phạm, hỏi thủ tục được tính nhẹ hơn."})
     if decision.label == "crime_tip" and (decision.over or "danger_goes_on" in cues):
-        time_cues = {f: cues.found[f] for f in ("time_past", "danger_goes_on") if f in cues}
+        time_cues = {f: cues.found[f] for f in ("time_past", "habitual", "danger_goes_on") if f in cues}
+        when = (f"Sự việc đã qua ({time_cues['time_past']})" if "time_past" in time_cues
+                else f"Sự việc lặp lại nhiều lần ({time_cues.get('habitual')}) nhưng không nói là đang xảy ra")
         if not decision.over:
             message = f"Nguy hiểm vẫn còn ({time_cues['danger_goes_on']})."
         elif decision.urgent:
-            message = (f"Sự việc có vẻ đã qua ({time_cues['time_past']}), nhưng nội dung vẫn cho thấy nguy hiểm: "
-                       "vẫn tính là khẩn cấp.")
+            message = f"{when}, nhưng nội dung vẫn cho thấy nguy hiểm: vẫn tính là khẩn cấp."
         else:
-            message = (f"Sự việc đã qua ({time_cues['time_past']}), không thấy nguy hiểm còn tiếp diễn: "
-                       "không tính là khẩn cấp.")
+            message = f"{when}, không thấy nguy hiểm còn tiếp diễn: không tính là khẩn cấp."
         reasons.append({"kind": "time", "cues": time_cues, "message": message})
     if decision.safety_bias:
         reasons.append({"kind": "safety_bias",
