@@ -74,3 +74,21 @@ def test_evaluation_sets_are_never_in_training_data(relative, ours):
     measured = pd.read_csv(path, dtype=str, keep_default_na=False)
     leaked = set(measured["text"].map(text_key)) & _text_keys(ours)
     assert not leaked
+
+
+def test_building_the_training_set_drops_rows_of_every_dev_file(tmp_path):
+    from triage.datasets import build_training_set
+
+    def write(name, texts, label="chat"):
+        path = tmp_path / name
+        pd.DataFrame({"text": texts, "label": label, "urgent": "", "procedure_id": "", "source": "t",
+                      "style": "accented"}).to_csv(path, index=False)
+        return path
+
+    hand = write("hand.csv", ["chào anh công an", "cảm ơn các anh nhiều", "Xin chào buổi sáng"])
+    dev = write("dev.csv", ["Chao anh cong an"])
+    dev_intent = write("dev_intent.csv", ["cam on cac anh nhieu"])
+    built = build_training_set([hand], [dev, dev_intent], variants_per_row=2)
+    keys = set(built["text"].map(text_key))
+    assert text_key("chào anh công an") not in keys and text_key("cảm ơn các anh nhiều") not in keys
+    assert text_key("Xin chào buổi sáng") in keys

@@ -38,7 +38,7 @@ def build_data(out: Path, seed: int) -> None:
 
     try:
         frame = build_training_set(list((TRAINING_DIR / "handwritten").glob("*.csv")),
-                                   TRAINING_DIR / "dev.csv", seed=seed)
+                                   [TRAINING_DIR / "dev.csv", TRAINING_DIR / "dev_intent.csv"], seed=seed)
     except TriageError as exc:
         raise click.ClickException(str(exc)) from exc
     frame.to_csv(out, index=False)
