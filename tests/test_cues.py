@@ -27,6 +27,8 @@ def cues(normalizer) -> CueSet:
     ("ghi lô đề công khai, mong công an xử lý", set()),        # asking the police to act is no opinion
     ("đe dọa người khác bị xử lý ra sao?", {"general_question"}),
     ("tai khoan cua ban se bi khoa", {"involvement"}),       # a forwarded text addressed to the sender
+    ("ba tui tháng trước đưa cọc 200 triệu", {"involvement", "time_past"}),  # kin in every pronoun
+    ("bà con cẩn thận nha", {"opinion"}),                      # "bà con" is the villagers, not kin
     ("đăng ký tạm trú cần gì", set()),                     # "đăng" is not "đang"
     ("", set()),
 ])
