@@ -23,6 +23,9 @@ def fired(rules, normalizer, text):
     ("cứu với nó cầm dao", "urgent.danger"),
     ("cho e xin sdt trực ban", "chat.contact_request"),
     ("vao link bit.ly/qua-tang nhan qua", "crime.suspicious_link"),
+    # look-alikes of an official site are still suspicious links
+    ("xac thuc tai https://vietcombank-xacthuc.com/login", "crime.suspicious_link"),
+    ("dang nhap http://vietcombank.com.vn.bao-mat.xyz/otp", "crime.suspicious_link"),
 ])
 def test_bundled_rules_fire(rules, normalizer, text, rule_id):
     assert rule_id in fired(rules, normalizer, text)
@@ -33,6 +36,10 @@ def test_bundled_rules_fire(rules, normalizer, text, rule_id):
     ("an ninh thôn xóm tốt", "crime.theft"),
     ("tôi muốn bán xe", "crime.fraud"),
     ("chạy về hướng cầu", "crime.fire"),            # unaccented "chay" must not be read as "cháy"
+    # links to official sites (trusted_domains) are no sign of a scam
+    ("chi tiet tai https://www.vietcombank.com.vn/khuyen-mai", "crime.suspicious_link"),
+    ("Ưu đãi tại https://km.vnptmoney.vn/uudai", "crime.suspicious_link"),
+    ("tra cứu tại https://dichvucong.gov.vn/p/home nhé", "crime.suspicious_link"),
 ])
 def test_bundled_rules_do_not_fire(rules, normalizer, text, rule_id):
     assert rule_id not in fired(rules, normalizer, text)
@@ -97,6 +104,10 @@ def test_every_labeling_category_has_a_rule(rules):
     ("version: x\nrules:\n  - {id: d, label: chat, regex: '(unclosed'}\n", "rule 'd': invalid regex"),
     ("version: x\nrules:\n  - {id: e, label: chat}\n", "rule 'e': needs 'phrases' or 'regex'"),
     ("version: x\nrules:\n  - {id: f, label: chat, phrases: [alo], urgent: true}\n", "rule 'f': urgent"),
+    ("version: x\nrules:\n  - {id: g, label: chat, regex: 'http', trusted_domains: [Bank.VN]}\n",
+     "rule 'g': 'trusted_domains' must be a list of lower-case domain names"),
+    ("version: x\nrules:\n  - {id: h, label: chat, phrases: [alo], trusted_domains: [bank.vn]}\n",
+     "rule 'h': 'trusted_domains' only applies to a rule with a 'regex'"),
     ("version: x\nrules: [\n", "cannot read rules file"),
     ("rules: []\n", "'version' is missing"),
 ])

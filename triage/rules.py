@@ -21,7 +21,9 @@ from triage.text import NormalizedText, TextNormalizer
 from triage.yaml_files import read_yaml
 
 _RULE_KEYS = {"id", "label", "phrases", "regex", "weight", "urgent", "category", "procedure_id",
-              "rationale", "example", "description"}
+              "rationale", "example", "description", "trusted_domains"}
+_DOMAIN = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+")
+_SCHEME = re.compile(r"^(?:https?://)?(?:www\.)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,14 @@ class Rule:
     rationale: str = ""
     example: str = ""
     description: str = ""  # what the rule looks for, in Vietnamese, for the officers' screen
+    trusted_domains: tuple[str, ...] = ()  # a regex match that is a link to one of these is ignored
+
+    def trusts(self, matched: str) -> bool:
+        """Whether `matched` is a link to one of the rule's trusted domains (or their subdomains)."""
+        if not self.trusted_domains:
+            return False
+        host = re.split(r"[/?#:\s]", _SCHEME.sub("", matched), maxsplit=1)[0].lower().rstrip(".")
+        return any(host == domain or host.endswith("." + domain) for domain in self.trusted_domains)
 
     def describe(self) -> str:
         """The rule in words, for officers reading the reasons."""
@@ -115,7 +125,8 @@ class RuleSet:
         hits = [_hit(m.key, m.matched, m.span) for m in self._phrases.find(message)]
         for rule in self._regex_rules:
             for match in rule.regex.finditer(message.text):
-                hits.append(_hit(rule, match.group(0), match.span()))
+                if not rule.trusts(match.group(0)):
+                    hits.append(_hit(rule, match.group(0), match.span()))
         hits.sort(key=lambda hit: hit.span)
         return hits
 
@@ -167,7 +178,13 @@ def _parse_rule(raw: Any, position: int, source: Any) -> Rule:
     description = raw.get("description", "")
     if not isinstance(description, str) or ("description" in raw and not description.strip()):
         raise ConfigError(f"{where}: 'description' must be a non-empty Vietnamese sentence for officers")
+    trusted = raw.get("trusted_domains") or []
+    if not isinstance(trusted, list) or not all(isinstance(d, str) and _DOMAIN.fullmatch(d) for d in trusted):
+        raise ConfigError(f"{where}: 'trusted_domains' must be a list of lower-case domain names "
+                          "such as vietcombank.com.vn")
+    if trusted and regex is None:
+        raise ConfigError(f"{where}: 'trusted_domains' only applies to a rule with a 'regex'")
     return Rule(id=rule_id, label=label, phrases=tuple(phrases), weight=float(weight), urgent=urgent,
                 category=raw.get("category"), procedure_id=procedure_id, regex=regex,
                 rationale=str(raw.get("rationale", "")), example=str(raw.get("example", "")),
-                description=description.strip())
+                description=description.strip(), trusted_domains=tuple(trusted))
