@@ -142,21 +142,3 @@ def test_talk_about_crime_weakens_crime_rules_unless_the_sender_is_involved():
 def test_review_flags_unsure_models_and_intent_conflicts(probs, hits, cues, review):
     assert decide(model(*probs), hits, CUE_CONFIG, cues).needs_review is review
 
-
-TALK_CONFIG = DecisionConfig(crime_tip_threshold=0.40, review_below=0.60, rule_evidence_cap=2.0,
-                             talk_rule_factor=0.3, talk_penalty=1.0, talk_penalty_procedure=0.5)
-
-
-@pytest.mark.parametrize("probs, cues, label, review", [
-    # talk only: the crime tip loses log-odds and the model's 0.6 is no longer enough; an officer checks
-    ((0.62, 0.03, 0.35), TALK, "chat", True),
-    # the same scores from a sender who is involved stay a tip, and so does a clear tip in talk form
-    ((0.62, 0.03, 0.35), TALK_BUT_INVOLVED, "crime_tip", False),
-    ((0.95, 0.02, 0.03), TALK, "crime_tip", True),
-    # procedures lose their own (smaller) penalty
-    ((0.02, 0.70, 0.28), TALK, "procedure", True),
-    ((0.02, 0.52, 0.46), TALK, "chat", True),
-])
-def test_talk_only_messages_lean_to_chat(probs, cues, label, review):
-    decision = decide(model(*probs), [], TALK_CONFIG, cues)
-    assert (decision.label, decision.needs_review) == (label, review)

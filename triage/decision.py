@@ -31,8 +31,6 @@ class DecisionConfig:
     talk_rule_factor: float = 1.0
     over_urgent_penalty: float = 0.0
     ongoing_urgent_boost: float = 0.0
-    talk_penalty: float = 0.0
-    talk_penalty_procedure: float = 0.0
     version: str = "default"
 
     @classmethod
@@ -85,15 +83,11 @@ def decide(model: HeadOutput, hits: list[RuleHit], config: DecisionConfig, cues:
         evidence["procedure"] = 0.0
     logits = {label: math.log(model.label[label] + _EPS) + min(evidence[label], config.rule_evidence_cap)
               for label in LABELS}
-    label, scores, safety_bias = _choose(logits, config)
-    talk_overruled = False
-    if talk_only:
-        # Rule 9: talk about crime or procedures in general is chat unless something says otherwise.
-        logits["crime_tip"] -= config.talk_penalty
-        logits["procedure"] -= config.talk_penalty_procedure
-        talk_label, scores, safety_bias = _choose(logits, config)
-        talk_overruled, label = talk_label != label, talk_label
+    scores = _softmax(logits)
+    best: Label = max(LABELS, key=scores.__getitem__)
+    label: Label = "crime_tip" if scores["crime_tip"] >= config.crime_tip_threshold else best
     confidence = scores[label]
+    safety_bias = label != best
     urgent = False
     over = cues.over
     if label == "crime_tip":
@@ -111,18 +105,8 @@ def decide(model: HeadOutput, hits: list[RuleHit], config: DecisionConfig, cues:
         procedure_id = _procedure_id(model.procedure, fired, config)
     return Decision(label=label, confidence=confidence, scores=scores, urgent=urgent,
                     procedure_id=procedure_id,
-                    needs_review=talk_overruled or _needs_review(label, confidence, safety_bias, talk_only, model,
-                                                                 config),
+                    needs_review=_needs_review(label, confidence, safety_bias, talk_only, model, config),
                     safety_bias=safety_bias, talk_only=talk_only, over=over)
-
-
-def _choose(logits: dict[str, float], config: DecisionConfig) -> tuple[Label, dict[str, float], bool]:
-    """The label for combined log-odds: crime_tip whenever it reaches the safety threshold, else the
-    best; with the scores and whether the safety bias decided."""
-    scores = _softmax(logits)
-    best: Label = max(LABELS, key=scores.__getitem__)
-    label: Label = "crime_tip" if scores["crime_tip"] >= config.crime_tip_threshold else best
-    return label, scores, label != best
 
 
 def _needs_review(label: Label, confidence: float, safety_bias: bool, talk_only: bool, model: HeadOutput,
