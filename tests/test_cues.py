@@ -21,7 +21,7 @@ def cues(normalizer) -> CueSet:
     ("đọc báo thấy vụ cướp tiệm vàng mà sợ", {"distance"}),
     ("trộm chó thì bị phạt bao nhiêu năm tù", {"general_question"}),
     ("bọn trộm chó phải phạt thật nặng", {"opinion"}),
-    ("con tôi đi học từ sáng đến giờ vẫn chưa về", {"involvement", "danger_goes_on"}),
+    ("con tôi đi học từ sáng đến giờ vẫn chưa về", {"involvement", "danger_goes_on", "time_now"}),
     ("cứu với", {"time_now"}),
     ("Chung toi nghi ngo Ong/Ba dang lam dung the", set()),      # "nghi ngờ" (suspect) is no opinion
     ("ghi lô đề công khai, mong công an xử lý", set()),        # asking the police to act is no opinion

@@ -98,6 +98,7 @@ CUE_CONFIG = DecisionConfig(crime_tip_threshold=0.40, review_below=0.65, rule_ev
 PAST = Cues({"time_past": "tối qua"})
 PAST_BUT_ONGOING = Cues({"time_past": "sáng nay", "danger_goes_on": "vẫn chưa về"})
 PAST_AND_NOW = Cues({"time_past": "hôm qua", "time_now": "ngay bây giờ"})
+NOW = Cues({"time_now": "từ trưa tới giờ"})
 TALK = Cues({"distance": "đọc báo"})
 TALK_BUT_INVOLVED = Cues({"distance": "trên mạng", "involvement": "nhà tôi"})
 URGENT_RULE = hit("urgent.danger", "crime_tip", 1.5, urgent=True)
@@ -114,6 +115,9 @@ URGENT_RULE = hit("urgent.danger", "crime_tip", 1.5, urgent=True)
     (0.3, [URGENT_RULE], PAST_BUT_ONGOING, True),
     (0.3, [], PAST_BUT_ONGOING, True),
     (0.3, [URGENT_RULE], PAST_AND_NOW, True),
+    # said to happen now ("tới giờ", "đang"): the same boost as danger that goes on
+    (0.3, [], NOW, True),
+    (0.3, [], NO_CUES, False),
 ])
 def test_urgency_follows_the_time_of_the_incident(urgent_prob, hits, cues, expected):
     decision = decide(model(0.9, 0.05, 0.05, urgent=urgent_prob), hits, CUE_CONFIG, cues)

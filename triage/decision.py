@@ -92,12 +92,13 @@ def decide(model: HeadOutput, hits: list[RuleHit], config: DecisionConfig, cues:
     over = cues.over
     if label == "crime_tip":
         # Time decides: urgent words ("cầm dao", "bị thương") in an incident that is over do not page
-        # the duty officer, unless something says the danger goes on.
+        # the duty officer, unless something says the danger goes on; danger that goes on and an
+        # incident said to happen now add to the urgent head.
         if over:
             boost = -config.over_urgent_penalty
         else:
             boost = config.urgent_rule_boost * sum(1 for hit in fired if hit.urgent)
-            if "danger_goes_on" in cues:
+            if "danger_goes_on" in cues or "time_now" in cues:
                 boost += config.ongoing_urgent_boost
         urgent = _logit(model.urgent) + boost >= _logit(config.urgent_threshold)
     procedure_id = None
