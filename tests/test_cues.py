@@ -29,6 +29,7 @@ def cues(normalizer) -> CueSet:
     ("tai khoan cua ban se bi khoa", {"involvement"}),       # a forwarded text addressed to the sender
     ("ba tui tháng trước đưa cọc 200 triệu", {"involvement", "time_past"}),  # kin in every pronoun
     ("bà con cẩn thận nha", {"opinion"}),                      # "bà con" is the villagers, not kin
+    ("con đang làm ở Bình Dương", set()),                      # "con đang" (the child is…) is not "còn đang"
     ("đăng ký tạm trú cần gì", set()),                     # "đăng" is not "đang"
     ("", set()),
 ])
