@@ -21,8 +21,10 @@ def app(make_app):
 
 @pytest.fixture
 def officer(app, client, auth):
-    """An officer's browser, with enough messages for the queue to have a second page (and page links)."""
-    texts = [{"text": f"nhà số {i} bị trộm xe máy"} for i in range(30)]
+    """An officer's browser, with enough messages for the queue to have a second page (and page links).
+
+    The thefts are over ("tối qua"), so none is urgent: urgent tips are listed above the pages."""
+    texts = [{"text": f"tối qua nhà số {i} bị trộm xe máy"} for i in range(30)]
     assert client.post("/v1/classify/batch", json={"messages": texts}, headers=auth.headers()).status_code == 200
     return login(app, "lan", "officer")
 
