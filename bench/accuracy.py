@@ -1,7 +1,7 @@
 """Accuracy of the shipped engine on every labeled set we may measure on, one row per file.
 
 Usage: python -m bench.accuracy [--model models/<version>]
-Sets: training_data/dev.csv, ../shared/eval/public.csv (and its unaccented/teencode rows),
+Sets: training_data/dev.csv and dev_intent.csv, ../shared/eval/public.csv (and its unaccented/teencode rows),
 ../shared/eval/intent.csv (and each of its kinds), and each ../shared/realdata/*.csv on its rows
 with an `our_label`. Measuring only: nothing here is ever trained on.
 
@@ -29,7 +29,8 @@ COLUMNS = (("rows", 6), ("acc", 7), ("macroF1", 9), ("crimeR", 8), ("crimeP", 8)
 
 def labeled_sets() -> list[tuple[str, Path]]:
     """The sets measured, ours first; the shared ones only where ../shared is present."""
-    sets = [("dev (ours)", ROOT / "training_data" / "dev.csv")]
+    sets = [("dev (ours)", ROOT / "training_data" / "dev.csv"),
+            ("dev_intent (ours)", ROOT / "training_data" / "dev_intent.csv")]
     sets += [(f"eval/{name}", SHARED / "eval" / f"{name}.csv") for name in ("public", "intent")
              if (SHARED / "eval" / f"{name}.csv").exists()]
     sets += [(f"realdata/{p.stem}", p) for p in sorted((SHARED / "realdata").glob("*.csv"))]
@@ -59,6 +60,8 @@ def main() -> None:
                 _print_row(f"  {column}={value}", evaluate_predictions(
                     gold[mask].reset_index(drop=True), [p for p, keep in zip(predictions, mask) if keep]))
         group = "realdata" if name.startswith("realdata/") else "review"
+        if name.startswith("dev_intent"):
+            continue  # the review target pools dev, public and intent only
         pooled[group][0].append(gold)
         pooled[group][1].extend(predictions)
     print("-" * len(header))

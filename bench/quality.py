@@ -180,7 +180,8 @@ def build_systems(engine: Triage, train: pd.DataFrame, *, with_fasttext: bool = 
 def evaluation_sets(limit: int | None = None) -> list[tuple[str, pd.DataFrame]]:
     """(name, gold rows) of every set we measure on; realdata files pooled on their labeled rows."""
     sets = [("eval/public", read_labeled(SHARED / "eval" / "public.csv")),
-            ("eval/intent", read_labeled(SHARED / "eval" / "intent.csv")), ("dev", read_labeled(DEV_CSV))]
+            ("eval/intent", read_labeled(SHARED / "eval" / "intent.csv")), ("dev", read_labeled(DEV_CSV)),
+            ("dev_intent", read_labeled(DEV_CSV.with_name("dev_intent.csv")))]
     real = [read_labeled(path) for path in sorted((SHARED / "realdata").glob("*.csv"))]
     if real:
         sets.append(("realdata (labeled)", pd.concat(real, ignore_index=True)))
