@@ -136,7 +136,7 @@ class TextNormalizer:
         """
         syllables: list[str] = []
         plain: list[str] = []
-        spans: list[tuple[int, int]] = []
+        runs: list[tuple[int, tuple[tuple[int, int], ...]]] = []
         last = len(text.rstrip())  # str.isspace and the regex's \s agree on every character
         ending = text[last:] if text[last:] in ("", "\n") else " "
         for run in _RUN.finditer(text):
@@ -144,8 +144,10 @@ class TextNormalizer:
             accented, bare, relative = self._cached_pieces(run.group(), " " if end < last else ending)
             syllables.extend(accented)
             plain.extend(bare)
-            spans.extend([(start + a, start + b) for a, b in relative])
-        return tuple(syllables), tuple(plain), tuple(spans)
+            runs.append((start, relative))
+        # One comprehension for the whole message, not one per run: each is a function call.
+        spans = tuple([(start + a, start + b) for start, relative in runs for a, b in relative])
+        return tuple(syllables), tuple(plain), spans
 
 
 def _crf_segmenter():
