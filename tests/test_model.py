@@ -1,5 +1,4 @@
 import json
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -98,8 +97,5 @@ def test_the_indexer_finds_the_same_features_as_featurize(engine):
         message = engine.normalizer.normalize(text)
         features = featurize(message)
         looked_up = [scorer.vocabulary[f] for f in features if f in scorer.vocabulary]
-        assert Counter(indexer.indices(message)) == Counter(looked_up), text
-        fast, plain = scorer.predict_message(message), scorer.predict(features)
-        assert fast.label == pytest.approx(plain.label, abs=1e-12), text
-        assert fast.urgent == pytest.approx(plain.urgent, abs=1e-12), text
-        assert fast.procedure == pytest.approx(plain.procedure, abs=1e-12), text
+        assert indexer.indices(message) == looked_up, text  # same order: the same sums, to the last bit
+        assert scorer.predict_message(message) == scorer.predict(features), text

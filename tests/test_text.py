@@ -1,7 +1,10 @@
 import unicodedata
+from pathlib import Path
 
+import pandas as pd
 import pytest
 from underthesea import word_tokenize
+from underthesea.pipeline.word_tokenize import regex_tokenize
 
 from triage.text import TextNormalizer, memory_key, strip_accents
 
@@ -48,6 +51,35 @@ def test_words_match_underthesea_word_tokenize(normalizer):
     text = "bác sĩ bây giờ có thể thản nhiên báo tin bệnh nhân bị ung thư"
     expected = [w.replace(" ", "_") for w in word_tokenize(text)]
     assert list(normalizer.normalize(text).words) == expected
+
+
+def token_spans(message):
+    """The spans of the message's tokens (a teencode token's syllables share one span)."""
+    return [span for i, span in enumerate(message.spans) if i == 0 or span != message.spans[i - 1]]
+
+
+EDGE_CASES = [
+    "ABC.", "ABC. ", "ABC.\n", "ABC.\n ", "ABC.\r\n", "x ABC. y", "CA xã. Gấp",  # "[A-ZĐ]+\.(?!$)"
+    ":D", "a :D", ":D ", ":D\n", "=)) <3 ",                                           # ":D+(?=\s)", ":D+(?=$)"
+    "Th S", "Th\tS", "Th s", "Th\nS", "anh Th Sơn báo", "Th.S Lan",                    # "Th.S": '.' is any but "\n"
+    "http://x.vn/a b", "mail x@y.com, gọi", "H&M", "v.v... ", "1.600m-2.000m", "92E1-123.45", "a\u00a0b\u2028c",
+    "", " ", "\n", "  x  ",
+]
+
+
+@pytest.mark.parametrize("text", EDGE_CASES)
+def test_tokens_are_those_of_one_regex_pass_over_the_whole_text(normalizer, text):
+    """Normalization tokenizes each whitespace-separated run on its own (cached); the tokens must be
+    those of underthesea's regex over the whole message, edge cases of its lookarounds included."""
+    whole = [match.span() for match in regex_tokenize.patterns.finditer(text)]
+    assert token_spans(normalizer.normalize(text)) == whole
+
+
+def test_tokens_of_the_dev_messages_are_those_of_one_regex_pass(normalizer):
+    texts = pd.read_csv(Path(__file__).resolve().parent.parent / "training_data" / "dev.csv", dtype=str,
+                        keep_default_na=False)["text"]
+    for text in map(unicodedata.normalize, ["NFC"] * len(texts), texts):
+        assert token_spans(normalizer.normalize(text)) == [m.span() for m in regex_tokenize.patterns.finditer(text)]
 
 
 def test_length_cap_bounds_the_work():

@@ -17,6 +17,7 @@ _PHONE = re.compile(r"(?<![\w.])(?:\+?84|0)(?:[ .-]?\d){8,10}(?![\w])")
 _PLATE = re.compile(r"(?<![\w])\d{2}[ -]?[A-Za-z][A-Za-z0-9]?[ -]?\d{3}\.?\d{1,2}(?![\w])")
 # CCCD (12 digits) and old CMND (9 digits).
 _ID_NUMBER = re.compile(r"(?<![\w.+])(?:\d{12}|\d{9})(?![\w])")
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +36,18 @@ class Entity:
 def find_entities(message: NormalizedText, hamlets: PhraseIndex[str]) -> list[Entity]:
     """All entities in text order; `hamlets` maps hamlet names/aliases to hamlet ids."""
     found = [Entity("hamlet", m.matched, m.span, m.key) for m in hamlets.find(message)]
+    if _DIGIT.search(message.text):  # every number pattern needs a digit, and most messages have none
+        found += _numbers(message.text)
+    found.sort(key=lambda entity: entity.span)
+    return found
+
+
+def _numbers(text: str) -> list[Entity]:
+    """Plates, phone numbers and ID numbers; a span taken by one is not matched again by the next."""
+    found: list[Entity] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in (("plate", _PLATE), ("phone", _PHONE), ("id_number", _ID_NUMBER)):
-        for match in pattern.finditer(message.text):
+        for match in pattern.finditer(text):
             span = match.span()
             if any(span[0] < end and start < span[1] for start, end in taken):
                 continue
@@ -46,7 +56,6 @@ def find_entities(message: NormalizedText, hamlets: PhraseIndex[str]) -> list[En
                 continue
             taken.append(span)
             found.append(Entity(kind, match.group(0), span, value))
-    found.sort(key=lambda entity: entity.span)
     return found
 
 

@@ -21,8 +21,7 @@ def featurize(message: NormalizedText) -> list[str]:
     append = features.append
     previous = "<s>"
     for word in message.words:
-        # [:1], not [0]: a token of combining marks alone is empty once its accents are stripped.
-        if not word[:1].isalnum():
+        if not _is_word(word):
             previous = "<p>"
             continue
         append("w:" + word)
@@ -30,7 +29,7 @@ def featurize(message: NormalizedText) -> list[str]:
         previous = word
     previous = "<s>"
     for syllable in message.plain:
-        if not syllable[:1].isalnum():
+        if not _is_word(syllable):
             previous = "<p>"
             continue
         features.extend(_syllable_features(syllable))
@@ -60,29 +59,37 @@ class FeatureIndexer:
         self._collect(found, message.plain, self._syllable, "q:")
         return found
 
-    def _collect(self, found: list[int], tokens: tuple[str, ...], own: Callable[[str], tuple[int, ...]],
+    def _collect(self, found: list[int], tokens: tuple[str, ...], own: Callable[[str], tuple[int, ...] | None],
                  bigram: str) -> None:
-        """Each token's own indices and its bigram with the previous token (as `featurize`)."""
+        """Each token's own indices and its bigram with the previous token (as `featurize`); `own` is None
+        for punctuation, which has no features and breaks bigrams."""
         get, extend, append = self.vocabulary.get, found.extend, found.append
         previous = "<s>"
         for token in tokens:
-            if not token[:1].isalnum():
+            indices = own(token)
+            if indices is None:
                 previous = "<p>"
                 continue
-            extend(own(token))
+            extend(indices)
             index = get(f"{bigram}{previous} {token}")
             if index is not None:
                 append(index)
             previous = token
 
-    def _syllable_indices(self, syllable: str) -> tuple[int, ...]:
-        return self._lookup(_syllable_features(syllable))
+    def _syllable_indices(self, syllable: str) -> tuple[int, ...] | None:
+        return self._lookup(_syllable_features(syllable)) if _is_word(syllable) else None
 
-    def _word_indices(self, word: str) -> tuple[int, ...]:
-        return self._lookup(("w:" + word,))
+    def _word_indices(self, word: str) -> tuple[int, ...] | None:
+        return self._lookup(("w:" + word,)) if _is_word(word) else None
 
     def _lookup(self, features: tuple[str, ...]) -> tuple[int, ...]:
         return tuple(index for index in map(self.vocabulary.get, features) if index is not None)
+
+
+def _is_word(token: str) -> bool:
+    """Whether a token is a word or syllable (features and bigrams), not punctuation (a break)."""
+    # [:1], not [0]: a token of combining marks alone is empty once its accents are stripped.
+    return token[:1].isalnum()
 
 
 @functools.lru_cache(maxsize=100_000)

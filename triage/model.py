@@ -65,7 +65,8 @@ class LinearScorer:
         for head in HEADS:
             offsets[head] = (start, start + sizes[head])
             start += sizes[head]
-        self._slices = offsets
+        self._heads = tuple((classes[head], *offsets[head]) for head in ("label", "procedure"))
+        self._urgent_at = offsets["urgent"][0]
         self._indexer = FeatureIndexer(vocabulary)
 
     def predict_message(self, message: NormalizedText) -> HeadOutput:
@@ -81,23 +82,15 @@ class LinearScorer:
     def _predict_counts(self, counts: Counter) -> HeadOutput:
         logits = self.intercepts
         if counts:
-            indices = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+            indices = np.fromiter(counts, dtype=np.intp, count=len(counts))
             tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-            values = (np.log(tf) + 1.0) * self.idf[indices]
-            logits = logits + (values @ self.weights[indices]) / math.sqrt(float(values @ values))
+            # take() gathers the same rows as fancy indexing, at half its cost for a hundred rows
+            values = (np.log(tf) + 1.0) * self.idf.take(indices)
+            logits = logits + (values @ self.weights.take(indices, axis=0)) / math.sqrt(float(values @ values))
         z = logits.tolist()  # the heads are tiny: plain Python beats numpy's per-call overhead
-        urgent_at = self._slices["urgent"][0]
-        return HeadOutput(label=self._softmax("label", z),
-                          urgent=1.0 / (1.0 + math.exp(-z[urgent_at])),
-                          procedure=self._softmax("procedure", z))
-
-    def _softmax(self, head: str, logits: list[float]) -> dict[str, float]:
-        start, end = self._slices[head]
-        z = logits[start:end]
-        top = max(z)
-        exp = [math.exp(v - top) for v in z]
-        total = sum(exp)
-        return {name: e / total for name, e in zip(self.classes[head], exp)}
+        label, procedure = self._heads
+        return HeadOutput(label=_softmax(*label, z), urgent=1.0 / (1.0 + math.exp(-z[self._urgent_at])),
+                          procedure=_softmax(*procedure, z))
 
     def to_state(self) -> dict[str, Any]:
         return {"vocabulary": self.vocabulary, "idf": self.idf, "weights": self.weights,
@@ -116,6 +109,15 @@ class LinearScorer:
         weights = np.ascontiguousarray(np.hstack(columns))
         return cls(dict(vectorizer.vocabulary_), vectorizer.idf_.copy(), weights,
                    np.concatenate(intercepts), classes)
+
+
+def _softmax(names: list[str], start: int, end: int, logits: list[float]) -> dict[str, float]:
+    """Softmax of `logits[start:end]`, by class name."""
+    z = logits[start:end]
+    top = max(z)
+    exp = [math.exp(v - top) for v in z]
+    total = sum(exp)
+    return {name: e / total for name, e in zip(names, exp)}
 
 
 def file_sha256(path: Path) -> str:

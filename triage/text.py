@@ -5,12 +5,15 @@ message, their lower-case accented and accent-free forms, and the underthesea wo
 entities and the model all read from it, so no stage normalizes or tokenizes twice.
 
 Tokenization is underthesea's `word_tokenize`, run as its two stages (regex syllable tokenizer,
-then the CRF word segmenter) so that the syllable spans come out of the same regex pass.
+then the CRF word segmenter) so that the syllable spans come out of the same regex pass. The regex
+reads each whitespace-separated run of a message, cached: after the CRF it was the costliest step, and
+a commune's messages repeat their words.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
@@ -27,6 +30,12 @@ from triage.yaml_files import read_yaml
 DEFAULT_MAX_CHARS = 5000
 
 _ACCENT_FREE = str.maketrans({"đ": "d", "Đ": "D"})
+_RUN = re.compile(r"\S+")
+# The tokenizer regex's abbreviation "Th.S" ('.' being any character but a newline) is its one token
+# that can hold whitespace, so a message where it can is tokenized whole.
+_SPACED_TOKEN = re.compile(r"Th[^\S\n][Ss]")
+# Syllables, their accent-free forms and their spans.
+_Pieces = tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[int, int], ...]]
 
 
 def strip_accents(text: str) -> str:
@@ -85,14 +94,23 @@ class TextNormalizer:
             raise ConfigError("max_chars must be at least 1")
         self.teencode = load_teencode() if teencode is None else teencode
         self.max_chars = max_chars
-        # Per-token work is cached: a commune's vocabulary is small, messages repeat it.
-        self._normalize_token = functools.lru_cache(maxsize=200_000)(self._normalize_token_uncached)
+        # Per-run work is cached: a commune's vocabulary is small, messages repeat it.
+        self._cached_pieces = functools.lru_cache(maxsize=200_000)(self._pieces)
         self._segmenter = _crf_segmenter()
 
-    def _normalize_token_uncached(self, token: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        lowered = token_normalize(token.lower(), use_character_normalize=False)
-        syllables = self.teencode.get(lowered, (lowered,))
-        return syllables, tuple(strip_accents(s) for s in syllables)
+    def _pieces(self, text: str, suffix: str = "") -> _Pieces:
+        """Syllables, accent-free syllables and spans of `text` as the regex tokenizer reads it when
+        `suffix` (whitespace: no token of its own) follows it."""
+        syllables: list[str] = []
+        plain: list[str] = []
+        spans: list[tuple[int, int]] = []
+        for match in regex_tokenize.patterns.finditer(text + suffix):
+            lowered = token_normalize(match.group(0).lower(), use_character_normalize=False)
+            accented = self.teencode.get(lowered, (lowered,))
+            syllables.extend(accented)
+            plain.extend(strip_accents(a) for a in accented)
+            spans.extend([match.span()] * len(accented))
+        return tuple(syllables), tuple(plain), tuple(spans)
 
     def normalize(self, text: str) -> NormalizedText:
         """Normalize one message: NFC, tone marks, case, teencode, accent-free form, words."""
@@ -101,16 +119,35 @@ class TextNormalizer:
         if truncated:
             text = text[: self.max_chars]
         text = character_normalize(text)
+        if _SPACED_TOKEN.search(text):
+            syllables, plain, spans = self._pieces(text)
+        else:
+            syllables, plain, spans = self._pieces_by_run(text)
+        words = tuple(self._segmenter(syllables)) if syllables else ()
+        return NormalizedText(text, syllables, plain, spans, words, truncated)
+
+    def _pieces_by_run(self, text: str) -> _Pieces:
+        """`_pieces(text)`, put together from the cached pieces of each whitespace-separated run.
+
+        The tokens are the same because no token of the regex starts on whitespace or holds any (but
+        "Th.S": see `_SPACED_TOKEN`), and its lookarounds see at most one character past a run, which
+        is whitespace or the text's start or end. So a run is read followed by " ", except the last
+        one, read followed by the text's real ending when that is "" or "\\n" (where "$" matches).
+        """
         syllables: list[str] = []
         plain: list[str] = []
-        spans: list[tuple[int, int]] = []
-        for match in regex_tokenize.patterns.finditer(text):
-            accented, bare = self._normalize_token(match.group(0))
+        runs: list[tuple[int, tuple[tuple[int, int], ...]]] = []
+        last = len(text.rstrip())  # str.isspace and the regex's \s agree on every character
+        ending = text[last:] if text[last:] in ("", "\n") else " "
+        for run in _RUN.finditer(text):
+            start, end = run.span()
+            accented, bare, relative = self._cached_pieces(run.group(), " " if end < last else ending)
             syllables.extend(accented)
             plain.extend(bare)
-            spans.extend([match.span()] * len(accented))
-        words = tuple(self._segmenter(syllables)) if syllables else ()
-        return NormalizedText(text, tuple(syllables), tuple(plain), tuple(spans), words, truncated)
+            runs.append((start, relative))
+        # One comprehension for the whole message, not one per run: each is a function call.
+        spans = tuple([(start + a, start + b) for start, relative in runs for a, b in relative])
+        return tuple(syllables), tuple(plain), spans
 
 
 def _crf_segmenter():
@@ -118,7 +155,7 @@ def _crf_segmenter():
     word_tokenize("khởi động")  # loads and caches the CRF model inside underthesea
     from underthesea.pipeline.word_tokenize import word_tokenize_model as model  # noqa: PLC0415
 
-    def segment(syllables: list[str]) -> list[str]:
+    def segment(syllables: tuple[str, ...]) -> list[str]:
         tags = model.predict([[s] for s in syllables])
         words: list[str] = []
         for tag, syllable in zip(tags, syllables):
