@@ -1,13 +1,14 @@
 import json
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
 
 from triage.errors import ModelError
 from triage.features import FeatureIndexer, featurize
-from triage.model import LinearScorer, load_model, read_metadata, save_model
+from triage.model import LinearScorer, file_sha256, load_model, read_metadata, save_model
 from triage.training import fit_pipelines
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +59,22 @@ def test_save_and_load_round_trip(fitted, tmp_path, normalizer):
     assert {"libraries", "labels", "procedure_ids", "features_version", "format_version"} <= set(meta)
     features = featurize(normalizer.normalize("nhà bị trộm"))
     assert loaded.predict(features) == scorer.predict(features)
+
+
+def test_a_format_1_model_still_loads(fitted, tmp_path, normalizer):
+    """Format 1 saved the vocabulary as a dict; models trained before format 2 keep working."""
+    _, scorer = fitted
+    save_model(tmp_path / "v1", scorer, {"version": "v1"})
+    state = {"vocabulary": scorer.vocabulary, "idf": scorer.idf, "weights": scorer.weights,
+             "intercepts": scorer.intercepts, "classes": scorer.classes}
+    joblib.dump(state, tmp_path / "v1" / "model.joblib", compress=3)
+    meta_path = tmp_path / "v1" / "metadata.json"
+    meta = json.loads(meta_path.read_text())
+    meta.update(format_version=1, model_sha256=file_sha256(tmp_path / "v1" / "model.joblib"))
+    meta_path.write_text(json.dumps(meta))
+    loaded, _ = load_model(tmp_path / "v1")
+    features = featurize(normalizer.normalize("nhà bị trộm xe"))
+    assert loaded.vocabulary == scorer.vocabulary and loaded.predict(features) == scorer.predict(features)
 
 
 def test_truncated_model_file_is_refused(fitted, tmp_path):
