@@ -223,11 +223,11 @@ def _reasons(analysis: Analysis, truncated: bool) -> tuple[dict[str, Any], ...]:
         talk = {f: cues.found[f] for f in ("distance", "opinion", "general_question") if f in cues}
         reasons.append({"kind": "intent", "cues": talk,
                         "message": f"Tin nói chuyện chung ({', '.join(talk.values())}), không kể việc của "
-                                   "người gửi: dấu hiệu tin báo tội phạm, hỏi thủ tục được tính nhẹ hơn."})
+                                   "người gửi: từ khóa tội phạm, thủ tục được tính nhẹ hơn."})
     if decision.label == "crime_tip" and (decision.over or "danger_goes_on" in cues):
         time_cues = {f: cues.found[f] for f in ("time_past", "habitual", "danger_goes_on") if f in cues}
         when = (f"Sự việc đã qua ({time_cues['time_past']})" if "time_past" in time_cues
-                else f"Sự việc lặp lại nhiều lần ({time_cues.get('habitual')}) nhưng không nói là đang xảy ra")
+                else f"Sự việc lặp lại nhiều lần ({time_cues.get('habitual')}), không nói là đang xảy ra")
         if not decision.over:
             message = f"Nguy hiểm vẫn còn ({time_cues['danger_goes_on']})."
         elif decision.urgent:
