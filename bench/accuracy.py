@@ -59,9 +59,9 @@ def main() -> None:
                 mask = (gold[column] == value).to_numpy()
                 _print_row(f"  {column}={value}", evaluate_predictions(
                     gold[mask].reset_index(drop=True), [p for p, keep in zip(predictions, mask) if keep]))
-        group = "realdata" if name.startswith("realdata/") else "review"
         if name.startswith("dev_intent"):
             continue  # the review target pools dev, public and intent only
+        group = "realdata" if name.startswith("realdata/") else "review"
         pooled[group][0].append(gold)
         pooled[group][1].extend(predictions)
     print("-" * len(header))

@@ -66,14 +66,12 @@ def data_hash(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def build_training_set(handwritten: list[Path], dev: Path | list[Path], seed: int = 13,
+def build_training_set(handwritten: list[Path], dev_files: list[Path], seed: int = 13,
                        variants_per_row: int = 3) -> pd.DataFrame:
-    """Hand-written rows plus up to `variants_per_row` variants each, none repeating a row of the dev
-    file(s)."""
+    """Hand-written rows plus up to `variants_per_row` variants each, none repeating a row of a dev file."""
     frames = [read_labeled(path) for path in sorted(handwritten)]
     base = pd.concat(frames, ignore_index=True)
-    dev_keys = {text_key(t) for path in ([dev] if isinstance(dev, Path) else dev)
-                for t in read_labeled(path)["text"]}
+    dev_keys = {text_key(t) for path in dev_files for t in read_labeled(path)["text"]}
     keys = base["text"].map(text_key)
     base = base[~keys.isin(dev_keys) & ~keys.duplicated()].reset_index(drop=True)
     rng = random.Random(seed)

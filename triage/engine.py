@@ -226,14 +226,14 @@ def _reasons(analysis: Analysis, truncated: bool) -> tuple[dict[str, Any], ...]:
                                    "người gửi: từ khóa tội phạm, thủ tục được tính nhẹ hơn."})
     if decision.label == "crime_tip" and (decision.over or "danger_goes_on" in cues):
         time_cues = {f: cues.found[f] for f in ("time_past", "habitual", "danger_goes_on") if f in cues}
-        when = (f"Sự việc đã qua ({time_cues['time_past']})" if "time_past" in time_cues
-                else f"Sự việc lặp lại nhiều lần ({time_cues.get('habitual')}), không nói là đang xảy ra")
         if not decision.over:
             message = f"Nguy hiểm vẫn còn ({time_cues['danger_goes_on']})."
-        elif decision.urgent:
-            message = f"{when}, nhưng nội dung vẫn cho thấy nguy hiểm: vẫn tính là khẩn cấp."
         else:
-            message = f"{when}, không thấy nguy hiểm còn tiếp diễn: không tính là khẩn cấp."
+            when = (f"Sự việc đã qua ({time_cues['time_past']})" if "time_past" in time_cues
+                    else f"Sự việc lặp lại nhiều lần ({time_cues['habitual']}), không nói là đang xảy ra")
+            verdict = ("nhưng nội dung vẫn cho thấy nguy hiểm: vẫn tính là khẩn cấp" if decision.urgent
+                       else "không thấy nguy hiểm còn tiếp diễn: không tính là khẩn cấp")
+            message = f"{when}, {verdict}."
         reasons.append({"kind": "time", "cues": time_cues, "message": message})
     if decision.safety_bias:
         reasons.append({"kind": "safety_bias",
